@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make book` and `make test`. Both build .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: book test unit smoke lint format clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+# Execute every chapter with its defaults, then build the HTML book into _build/html.
+book: $(STAMP)
+	$(BIN)/distinv book
+
+# Lint, unit tests, every chapter at smoke size, nbval over the executed notebooks, the book from them.
+test: lint unit smoke
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest
+
+smoke: $(STAMP)
+	$(BIN)/distinv book --profile smoke --out _build/smoke
+	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider _build/smoke/book-runs
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+clean:
+	rm -rf _build

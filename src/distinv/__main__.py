@@ -1,0 +1,3 @@
+from distinv.cli import main
+
+raise SystemExit(main())

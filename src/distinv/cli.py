@@ -1,0 +1,119 @@
+"""`distinv`: list chapters, run one with other parameters, build the book, export SCAN."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from distinv.chapters import chapters, find, profile_overrides, profiles, project_root
+from distinv.errors import DistinvError
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def cmd_list(args) -> int:
+    root = project_root()
+    print(f"profiles: {', '.join(profiles(root)) or '(none)'}")
+    for ch in chapters(root):
+        print(f"\n{ch.slug}  {ch.title}")
+        for p in ch.params.values():
+            print(f"  {p.name}: {p.type.__name__} = {p.default!r}  # {p.comment}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from distinv.run import ChapterFailed, default_run_dir, run_chapter
+
+    root = project_root()
+    ch = find(args.chapter, root)
+    given = dict(args.param or [])
+    if len(given) < len(args.param or []):
+        raise DistinvError("a parameter is given twice with -p")
+    params = ch.resolve({**profile_overrides(ch, args.profile, root), **given})
+    out = Path(args.out) if args.out else default_run_dir(root, ch)
+    _err(f"running {ch.slug} into {out}")
+    try:
+        metrics = run_chapter(ch, params, out, profile=args.profile, progress=sys.stderr.isatty())
+    except ChapterFailed as e:
+        if e.details:
+            _err(e.details)
+        _err(f"distinv: error: {e}")
+        return 1
+    if args.json:
+        print(json.dumps(metrics, indent=2, sort_keys=True))
+    else:
+        width = max(map(len, metrics))
+        for name, value in sorted(metrics.items()):
+            print(f"{name:<{width}}  {value}")
+        print(f"\nrun folder: {out}")
+    return 0
+
+
+def cmd_book(args) -> int:
+    from distinv.book import execute_all, render
+    from distinv.run import ChapterFailed
+
+    root = project_root()
+    out = Path(args.out) if args.out else root / "_build"
+    runs = out / "book-runs"
+    try:
+        execute_all(root, runs, args.profile, log=_err)
+    except ChapterFailed as e:
+        if e.details:
+            _err(e.details)
+        _err(f"distinv: error: {e}")
+        return 1
+    index = render(root, runs, out)
+    print(f"book built: open {index.resolve()}")
+    return 0
+
+
+def cmd_scan_export(args) -> int:
+    from distinv.data import scan
+
+    paths = scan.export(args.folder, seed=args.seed)
+    print(f"wrote {len(paths)} files under {Path(args.folder).resolve()}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="distinv", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="chapters with their parameters").set_defaults(fn=cmd_list)
+
+    r = sub.add_parser("run", help="execute one chapter with papermill")
+    r.add_argument("chapter", help="slug (01_scan), name (scan) or number (01)")
+    r.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"))
+    r.add_argument("--profile", help="named overrides from book/profiles.yml, e.g. smoke")
+    r.add_argument("--out", help="run folder (default _build/runs/<slug>/<timestamp>)")
+    r.add_argument("--json", action="store_true", help="print only the metrics JSON to stdout")
+    r.set_defaults(fn=cmd_run)
+
+    b = sub.add_parser("book", help="execute every chapter and build the HTML book")
+    b.add_argument("--profile", help="named overrides from book/profiles.yml, e.g. smoke")
+    b.add_argument("--out", help="output folder (default _build): book-runs/, stage/, html/")
+    b.set_defaults(fn=cmd_book)
+
+    s = sub.add_parser("scan", help="the SCAN dataset").add_subparsers(dest="scan", required=True)
+    e = s.add_parser("export", help="write every split in the published file format")
+    e.add_argument("folder")
+    e.add_argument("--seed", type=int, default=0, help="seed of the simple split and line order")
+    e.set_defaults(fn=cmd_scan_export)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (DistinvError, ValueError, FileNotFoundError) as e:
+        _err(f"distinv: error: {e}")
+        return 2
+    except KeyboardInterrupt:
+        _err("distinv: interrupted")
+        return 130

@@ -1,0 +1,63 @@
+"""A chapter's headline numbers: `metrics.json` beside its executed notebook; the dashboard."""
+
+from __future__ import annotations
+
+import json
+import math
+from numbers import Real
+from pathlib import Path
+
+METRICS_FILE = "metrics.json"
+RUN_FILE = "run.json"
+
+
+def validate(metrics: dict) -> dict[str, float | int]:
+    """A flat mapping of name to finite number, or ValueError naming the bad entry."""
+    if not isinstance(metrics, dict) or not metrics:
+        raise ValueError("metrics must be a non-empty dict of name to number")
+    out = {}
+    for name, value in metrics.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"metric name {name!r} is not an identifier")
+        if hasattr(value, "item"):  # numpy and torch scalars
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+            raise ValueError(f"metric {name!r} must be a finite number, got {value!r}")
+        out[name] = value
+    return out
+
+
+def save(metrics: dict, folder: str | Path = ".") -> Path:
+    """Write `metrics.json` into `folder` (a chapter's run folder is its working directory)."""
+    path = Path(folder) / METRICS_FILE
+    path.write_text(json.dumps(validate(metrics), indent=2, sort_keys=True) + "\n")
+    return path
+
+
+def load(folder: str | Path) -> dict[str, float | int] | None:
+    """The metrics of a finished run folder, or None if it has none."""
+    path = Path(folder) / METRICS_FILE
+    return validate(json.loads(path.read_text())) if path.is_file() else None
+
+
+def _fmt(value: float | int) -> str:
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.4g}"
+
+
+def dashboard(runs: str | Path, chapters: list) -> str:
+    """A Markdown table of each chapter's metrics in `runs`/<slug>/; one without is *not run*."""
+    rows = ["| chapter | profile | metric | value |", "|---|---|---|---|"]
+    for ch in chapters:
+        folder = Path(runs) / ch.slug
+        metrics = load(folder)
+        if metrics is None:
+            rows.append(f"| {ch.title} | | | *not run* |")
+            continue
+        run = json.loads((folder / RUN_FILE).read_text()) if (folder / RUN_FILE).is_file() else {}
+        profile = run.get("profile") or "default"
+        for i, (name, value) in enumerate(sorted(metrics.items())):
+            label = (ch.title, profile) if i == 0 else ("", "")
+            rows.append(f"| {label[0]} | {label[1]} | `{name}` | {_fmt(value)} |")
+    return "\n".join(rows)

@@ -1,0 +1,103 @@
+"""Execute one chapter: jupytext converts the .md, papermill runs it in a fresh run folder."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+from distinv import __version__
+from distinv.chapters import Chapter
+from distinv.errors import DistinvError
+from distinv.metrics import RUN_FILE, load
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class ChapterFailed(RuntimeError):
+    """A chapter raised, or finished without writing metrics.json; `details` holds the traceback."""
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
+
+
+def default_run_dir(root: Path, chapter: Chapter) -> Path:
+    """`_build/runs/<slug>/<timestamp>/`, made unique with a suffix if that second is taken."""
+    base = root / "_build" / "runs" / chapter.slug / datetime.now().strftime("%Y%m%d-%H%M%S")
+    out, i = base, 1
+    while any(p.exists() for p in (out, Path(f"{out}.partial"), Path(f"{out}.failed"))):
+        out, i = Path(f"{base}-{i}"), i + 1
+    return out
+
+
+def run_chapter(
+    chapter: Chapter,
+    params: dict[str, object],
+    out: Path,
+    profile: str | None = None,
+    progress: bool = False,
+) -> dict[str, float | int]:
+    """Execute `chapter` with `params` into `out`; return metrics.
+
+    The run is built in `out.partial` and renamed to `out` only when it finished and wrote its
+    metrics; a failed run is left as `out.failed` for its traceback, never as `out`.
+    """
+    import papermill as pm  # slow to import; only runs need it
+
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise DistinvError(f"run folder {out} already exists and is not empty")
+    partial, failed = Path(f"{out}.partial"), Path(f"{out}.failed")
+    for stale in (partial, failed):
+        shutil.rmtree(stale, ignore_errors=True)
+    partial.mkdir(parents=True)
+    notebook = partial / f"{chapter.slug}.ipynb"
+    start = time.perf_counter()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            source = Path(tmp) / f"{chapter.slug}.ipynb"
+            import jupytext
+
+            jupytext.write(chapter.notebook, source)
+            pm.execute_notebook(
+                str(source),
+                str(notebook),
+                parameters=params,
+                cwd=str(partial),
+                kernel_name="python3",
+                language="python",
+                progress_bar=progress,
+            )
+        metrics = load(partial)
+        if metrics is None:
+            raise ChapterFailed(f"chapter {chapter.slug} finished without writing metrics.json")
+    except pm.PapermillExecutionError as e:
+        partial.rename(failed)
+        tb = _ANSI.sub("", "\n".join(e.traceback))
+        raise ChapterFailed(
+            f"chapter {chapter.slug} failed in cell {e.exec_count}: {e.ename}: {e.evalue} "
+            f"(notebook kept in {failed})",
+            details=tb,
+        ) from None
+    except BaseException:
+        if partial.exists():
+            partial.rename(failed)
+        raise
+    record = {
+        "chapter": chapter.slug,
+        "profile": profile,
+        "params": params,
+        "seconds": round(time.perf_counter() - start, 2),
+        "finished": datetime.now().isoformat(timespec="seconds"),
+        "distinv": __version__,
+    }
+    (partial / RUN_FILE).write_text(json.dumps(record, indent=2) + "\n")
+    if out.exists():
+        out.rmdir()
+    partial.rename(out)
+    return metrics

@@ -1,0 +1,47 @@
+"""metrics.json: what a chapter may write, and how the intro's dashboard shows runs and non-runs."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from distinv import metrics
+from distinv.chapters import chapters
+
+
+def test_save_and_load(tmp_path):
+    metrics.save({"acc": np.float32(0.5), "n": np.int64(3)}, tmp_path)
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {"acc": 0.5, "n": 3}
+    assert metrics.load(tmp_path) == {"acc": 0.5, "n": 3}
+    assert metrics.load(tmp_path / "absent") is None
+
+
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({}, "non-empty"),
+        ({"acc": math.nan}, "'acc' must be a finite number"),
+        ({"acc": float("inf")}, "finite"),
+        ({"acc": "0.9"}, "finite number"),
+        ({"acc": True}, "finite number"),
+        ({"acc": {"iid": 1.0}}, "finite number"),
+        ({"not a name": 1}, "identifier"),
+    ],
+)
+def test_save_rejects_bad_metrics(tmp_path, bad, match):
+    with pytest.raises(ValueError, match=match):
+        metrics.save(bad, tmp_path)
+    assert not (tmp_path / "metrics.json").exists()
+
+
+def test_dashboard_shows_runs_and_not_runs(tmp_path, monkeypatch):
+    book = chapters()
+    ran, absent = book[1], book[0]
+    (tmp_path / ran.slug).mkdir()
+    metrics.save({"b_metric": 2, "a_metric": 0.123456}, tmp_path / ran.slug)
+    table = metrics.dashboard(tmp_path, [absent, ran]).splitlines()
+    assert len(table) == 2 + 1 + 2
+    assert table[2] == f"| {absent.title} | | | *not run* |"
+    assert table[3] == f"| {ran.title} | default | `a_metric` | 0.1235 |"
+    assert table[4] == "|  |  | `b_metric` | 2 |"
