@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test unit smoke lint format clean
+.PHONY: book test unit smoke lint format bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,12 +27,16 @@ smoke: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider _build/smoke/book-runs
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+# Performance targets, as ratios measured in one run (not part of `make test`).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/hull_bench.py --out _build/bench_hull.json
 
 clean:
 	rm -rf _build

@@ -36,6 +36,17 @@ def test_chapter_contract(chapter):
     assert "metrics.save(" in "".join(c.source for c in chapter.notebook.cells)
 
 
+@pytest.mark.parametrize("chapter", BOOK, ids=lambda ch: ch.slug)
+def test_papermill_reads_the_parameters_as_we_do(chapter):
+    # papermill only warns when it cannot parse a line, then injects blindly: hold it to our parse.
+    from papermill.translators import PythonTranslator
+
+    cell = next(c for c in chapter.notebook.cells if c.cell_type == "code")
+    theirs = {p.name: p.inferred_type_name for p in PythonTranslator.inspect(cell)}
+    ours = {p.name: p.type.__name__ for p in chapter.params.values()}
+    assert theirs == ours
+
+
 @pytest.mark.parametrize("profile", list(profiles(REPO)))
 def test_profiles_name_real_chapters_and_parameters(profile):
     for slug in profiles(REPO)[profile]:

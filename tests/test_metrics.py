@@ -45,3 +45,14 @@ def test_dashboard_shows_runs_and_not_runs(tmp_path, monkeypatch):
     assert table[2] == f"| {absent.title} | | | *not run* |"
     assert table[3] == f"| {ran.title} | default | `a_metric` | 0.1235 |"
     assert table[4] == "|  |  | `b_metric` | 2 |"
+
+
+def test_glue_stores_python_numbers(monkeypatch):
+    import myst_nb
+
+    seen = {}
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: seen.update({name: value}))
+    metrics.glue("p", np.float64(0.25))
+    metrics.glue("n", np.int64(3))
+    assert seen == {"p": 0.25, "n": 3}
+    assert type(seen["p"]) is float and type(seen["n"]) is int

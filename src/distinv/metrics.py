@@ -27,6 +27,13 @@ def validate(metrics: dict) -> dict[str, float | int]:
     return out
 
 
+def glue(name: str, value) -> None:
+    """myst_nb.glue for prose, with NumPy and torch scalars made Python numbers so formats apply."""
+    from myst_nb import glue as _glue
+
+    _glue(name, value.item() if hasattr(value, "item") else value, display=False)
+
+
 def save(metrics: dict, folder: str | Path = ".") -> Path:
     """Write `metrics.json` into `folder` (a chapter's run folder is its working directory)."""
     path = Path(folder) / METRICS_FILE

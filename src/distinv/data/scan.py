@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 Pair = tuple[str, str]
 
 PRIMITIVES = ("walk", "look", "run", "jump")
@@ -194,3 +196,33 @@ def load(folder: str | Path, name: str) -> Split:
             raise FileNotFoundError(f"no SCAN file {path} (split {name!r}, part {part!r})")
         parts[part] = read_pairs(path)
     return Split(name, parts["train"], parts["test"])
+
+
+def bigram_vocabulary() -> list[tuple[str, str]]:
+    """Every adjacent word pair of the grammar's commands, with <s> and </s> at the ends."""
+    pairs = set()
+    for c in commands():
+        w = ["<s>", *c.split(), "</s>"]
+        pairs.update(zip(w, w[1:], strict=False))
+    return sorted(pairs)
+
+
+def features(commands_: list[str], kind: str = "words") -> np.ndarray:
+    """Count features of commands: `words` (13 word counts) or `bigrams`. (M, F) float."""
+    if kind == "words":
+        index = {w: i for i, w in enumerate(WORDS)}
+        grams = [c.split() for c in commands_]
+    elif kind == "bigrams":
+        index = {b: i for i, b in enumerate(bigram_vocabulary())}
+        grams = [
+            list(zip(["<s>", *c.split()], [*c.split(), "</s>"], strict=True)) for c in commands_
+        ]
+    else:
+        raise ValueError(f"unknown feature kind {kind!r}; known: words, bigrams")
+    out = np.zeros((len(commands_), len(index)))
+    for row, gs in enumerate(grams):
+        for g in gs:
+            if g not in index:
+                raise ValueError(f"{g!r} in command {commands_[row]!r} is not in the SCAN {kind}")
+            out[row, index[g]] += 1
+    return out
