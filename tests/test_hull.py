@@ -158,3 +158,13 @@ def test_lp_path_in_worker_processes(monkeypatch):
         fast, stats = hull.inside(X, Q, workers=workers, return_stats=True)
         np.testing.assert_array_equal(fast, [hull.lp_inside(X, q) for q in Q])
         assert stats.subset_lp > 0 and stats.full_lp > 0
+
+
+def test_certificates_in_worker_processes(monkeypatch):
+    # A batch large enough to be shared out gives the plain LP's answers too.
+    monkeypatch.setattr(hull, "MIN_CERTIFY_PER_WORKER", 8)
+    rng = np.random.default_rng(6)
+    X, Q = gaussian(300, 6, rng), gaussian(60, 6, rng)
+    fast, stats = hull.inside(X, Q, workers=2, return_stats=True)
+    np.testing.assert_array_equal(fast, [hull.lp_inside(X, q) for q in Q])
+    assert stats.wolfe > 0 and sum(vars(stats).values()) == len(Q)

@@ -148,6 +148,28 @@ class Stats:
     full_lp: int = 0
 
 
+def _certify(X: np.ndarray, Q: np.ndarray, eps: float) -> tuple[np.ndarray, int, int]:
+    """Wolfe's certificates for the queries in order; each outside hyperplane is tried on the rest.
+
+    Returns (result, n_wolfe, n_hyperplane): result (M,) int8 is 1 inside, 0 outside, -1 undecided.
+    """
+    result = np.full(len(Q), -1, dtype=np.int8)
+    n_wolfe = n_plane = 0
+    for i in range(len(Q)):
+        if result[i] >= 0:  # excluded by the hyperplane of an earlier query
+            continue
+        x, _ = _wolfe(X - Q[i], eps, WOLFE_FACTOR * (X.shape[1] + 1), outside_only=True)
+        if np.abs(x).max() <= eps:  # x = sum_i lam_i x_i - q, lam in the simplex: LP-feasible
+            result[i], n_wolfe = 1, n_wolfe + 1
+        elif _separates(-x[None], Q[i][None], X, eps)[0]:
+            result[i], n_wolfe = 0, n_wolfe + 1
+            rest = i + 1 + np.flatnonzero(result[i + 1 :] < 0)
+            hit = _separates(np.broadcast_to(-x, Q[rest].shape), Q[rest], X, eps)
+            result[rest[hit]] = 0
+            n_plane += int(hit.sum())
+    return result, n_wolfe, n_plane
+
+
 def _lp_decide(X: np.ndarray, q: np.ndarray, eps: float, k: int) -> tuple[bool, str]:
     """Inside or not by LP: over the k nearest training points first, then over all of them."""
     if k < len(X):
@@ -163,10 +185,22 @@ _WORKER_X: np.ndarray | None = None  # a worker process's training set, set by i
 def _init_worker(X: np.ndarray) -> None:
     global _WORKER_X
     _WORKER_X = X
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)  # the processes share the cores; threaded BLAS in each would oversubscribe
+
+
+def _certify_in_worker(Q: np.ndarray, eps: float) -> tuple[np.ndarray, int, int]:
+    return _certify(_WORKER_X, Q, eps)
 
 
 def _lp_decide_in_worker(q: np.ndarray, eps: float, k: int) -> tuple[bool, str]:
     return _lp_decide(_WORKER_X, q, eps, k)
+
+
+# Below these counts per worker, starting processes costs more than it saves.
+MIN_CERTIFY_PER_WORKER = 64
+MIN_LPS = 4
 
 
 def inside(
@@ -174,12 +208,11 @@ def inside(
 ) -> np.ndarray | tuple[np.ndarray, Stats]:
     """Exact membership of each query in the convex hull of X. X (N, d), Q (M, d) -> bool (M,).
 
-    Gives the same answers as `lp_inside` on every query. The certificates run in this process;
-    the LPs they leave run in `workers` processes (default: every core).
+    Gives the same answers as `lp_inside` on every query. Large batches are shared out to
+    `workers` processes (default: every core), and so are the LPs the certificates leave.
     """
     X, Q = _check(X, Q)
     eps = tol_abs(X, tol)
-    d = X.shape[1]
     stats = Stats()
     result = np.full(len(Q), -1, dtype=np.int8)  # -1 undecided, 0 outside, 1 inside
     box = ((Q < X.min(axis=0) - eps) | (Q > X.max(axis=0) + eps)).any(axis=1)
@@ -191,35 +224,34 @@ def inside(
         result[todo[sep]] = 0
         stats.hyperplane += int(sep.sum())
     todo = np.flatnonzero(result < 0)
-    pending = []
-    for pos, i in enumerate(todo):
-        if result[i] >= 0:  # excluded by the hyperplane of an earlier query
-            continue
-        x, _ = _wolfe(X - Q[i], eps, WOLFE_FACTOR * (d + 1), outside_only=True)
-        if np.abs(x).max() <= eps:  # x = sum_i lam_i x_i - q, lam in the simplex: LP-feasible
-            result[i] = 1
-            stats.wolfe += 1
-        elif _separates(-x[None], Q[i][None], X, eps)[0]:
-            result[i] = 0
-            stats.wolfe += 1
-            rest = todo[pos + 1 :][result[todo[pos + 1 :]] < 0]
-            hit = _separates(np.broadcast_to(-x, Q[rest].shape), Q[rest], X, eps)
-            result[rest[hit]] = 0
-            stats.hyperplane += int(hit.sum())
+    n_workers = max(1, workers or os.cpu_count() or 1)
+    pool = None
+    try:
+        if n_workers > 1 and len(todo) >= MIN_CERTIFY_PER_WORKER * n_workers:
+            pool = ProcessPoolExecutor(n_workers, initializer=_init_worker, initargs=(X,))
+            chunks = [todo[w::n_workers] for w in range(n_workers)]
+            parts = list(pool.map(_certify_in_worker, [Q[c] for c in chunks], [eps] * n_workers))
         else:
-            pending.append(i)
-    if pending:
-        k = min(len(X), K_FACTOR * (d + 1))
-        args = [(Q[i], eps, k) for i in pending]
-        n_workers = min(workers or os.cpu_count() or 1, len(pending))
-        if n_workers > 1 and len(pending) >= 4:  # below that, starting processes costs more
-            with ProcessPoolExecutor(n_workers, initializer=_init_worker, initargs=(X,)) as pool:
-                answers = list(pool.map(_lp_decide_in_worker, *zip(*args, strict=True)))
+            chunks, parts = [todo], [_certify(X, Q[todo], eps)]
+        for chunk, (res, n_wolfe, n_plane) in zip(chunks, parts, strict=True):
+            result[chunk] = res
+            stats.wolfe += n_wolfe
+            stats.hyperplane += n_plane
+        pending = np.flatnonzero(result < 0)
+        k = min(len(X), K_FACTOR * (X.shape[1] + 1))
+        if n_workers > 1 and len(pending) >= MIN_LPS:
+            if pool is None:
+                pool = ProcessPoolExecutor(n_workers, initializer=_init_worker, initargs=(X,))
+            n = len(pending)
+            answers = list(pool.map(_lp_decide_in_worker, Q[pending], [eps] * n, [k] * n))
         else:
-            answers = [_lp_decide(X, *a) for a in args]
-        for i, (ans, how) in zip(pending, answers, strict=True):
-            result[i] = ans
-            setattr(stats, how, getattr(stats, how) + 1)
+            answers = [_lp_decide(X, Q[i], eps, k) for i in pending]
+    finally:
+        if pool is not None:
+            pool.shutdown()
+    for i, (ans, how) in zip(pending, answers, strict=True):
+        result[i] = ans
+        setattr(stats, how, getattr(stats, how) + 1)
     out = result.astype(bool)
     return (out, stats) if return_stats else out
 
