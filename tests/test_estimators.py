@@ -1,0 +1,109 @@
+"""Gradient estimators against the exact gradient; the slot task; the categorical VAE; the loop."""
+
+import numpy as np
+import pytest
+import torch
+
+from distinv import estimators, seed_everything
+from distinv.models import cat_vae, slots
+from distinv.train import fit
+
+C = 5
+THETA = torch.tensor([0.5, -1.0, 0.2, 1.1, -0.3])
+VALUES = torch.linspace(0, 1, C)
+
+
+def f(y):
+    return (y @ VALUES - 0.4) ** 2
+
+
+def test_exact_gradient_by_finite_differences():
+    def expected(theta):
+        return float((torch.softmax(theta, -1) * f(torch.eye(C))).sum())
+
+    h = 1e-3
+    fd = [
+        (expected(THETA + h * torch.eye(C)[i]) - expected(THETA - h * torch.eye(C)[i])) / (2 * h)
+        for i in range(C)
+    ]
+    np.testing.assert_allclose(estimators.exact_gradient(THETA, f), fd, atol=1e-4)
+
+
+def test_reinforce_is_unbiased_and_relaxation_is_not_at_high_temperature():
+    seed_everything(0)
+    n = 40_000
+    true = estimators.exact_gradient(THETA, f)
+    g = estimators.sample_gradients(THETA, f, "reinforce", n)
+    se = g.std(0) / n**0.5
+    assert ((g.mean(0) - true).abs() < 4 * se + 1e-6).all()
+    bias, _ = estimators.bias_variance(THETA, f, "gumbel", n, tau=5.0)
+    assert bias > 0.5 * true.norm()
+
+
+def test_unknown_estimator():
+    with pytest.raises(ValueError, match="unknown estimator 'hard'"):
+        estimators.sample_gradients(THETA, f, "hard", 4)
+    model = slots.SlotSelector(4)
+    batch = slots.SlotTask(n_slots=3, key_dim=4).batch(2, torch.Generator().manual_seed(0))
+    with pytest.raises(ValueError, match="unknown estimator 'hard'"):
+        slots.slot_loss(model, batch, "hard")
+
+
+def test_argmax_passes_no_gradient_and_the_others_do():
+    seed_everything(0)
+    task = slots.SlotTask(n_slots=6, key_dim=8)
+    batch = task.batch(16, torch.Generator().manual_seed(0))
+    model = slots.SlotSelector(8)
+    assert not slots.slot_loss(model, batch, "argmax").requires_grad
+    for how in ("softmax", "gumbel", "st_gumbel", "reinforce"):
+        (grad,) = torch.autograd.grad(slots.slot_loss(model, batch, how), model.W)
+        assert grad.norm() > 0, how
+
+
+def test_slot_task_is_learned_with_straight_through():
+    seed_everything(0)
+    task = slots.SlotTask(n_slots=8, key_dim=16)
+    gen = torch.Generator().manual_seed(0)
+    test = task.batch(1000, torch.Generator().manual_seed(1))
+    model = slots.SlotSelector(16)
+    before = slots.slot_accuracy(model, test)
+    fit(model, lambda s: slots.slot_loss(model, task.batch(32, gen), "st_gumbel"), 300, 0.01)
+    assert before < 0.3 and slots.slot_accuracy(model, test) > 0.9
+
+
+def test_vae_objectives_and_evaluation():
+    seed_everything(0)
+    cfg = cat_vae.CatVAEConfig(n_pixels=16, n_latents=3, n_classes=4, hidden=32)
+    model = cat_vae.CategoricalVAE(cfg)
+    x = (torch.rand(20, 16) > 0.5).float()
+    for how in cat_vae.ESTIMATORS:
+        loss = cat_vae.vae_loss(model, x, how, tau=0.7)
+        loss.backward()
+        assert torch.isfinite(loss) and model.encoder[0].weight.grad.abs().sum() > 0
+        model.zero_grad()
+    # The KL term against the uniform prior is 0 for a uniform encoder and positive otherwise.
+    assert cat_vae._kl_uniform(torch.zeros(2, 3, 4)).abs().max() < 1e-6
+    assert (cat_vae._kl_uniform(torch.randn(2, 3, 4)) > 0).all()
+    assert cat_vae.negative_elbo(model, x) > 0
+    assert cat_vae.reconstruct(model, x).shape == (20, 16)
+    assert cat_vae.sample_images(model, 5, torch.Generator().manual_seed(0)).shape == (5, 16)
+    with pytest.raises(ValueError, match="unknown estimator"):
+        cat_vae.vae_loss(model, x, "argmax")
+
+
+def test_fit_history_and_bad_input():
+    model = torch.nn.Linear(1, 1)
+    history = fit(
+        model,
+        lambda s: (model.weight - 3.0).pow(2).sum(),
+        200,
+        0.1,
+        evaluate=lambda: {"w": model.weight.item()},
+        eval_every=50,
+    )
+    assert [r["step"] for r in history] == [50, 100, 150, 200]
+    assert abs(history[-1]["w"] - 3.0) < 0.1
+    with pytest.raises(ValueError):
+        fit(model, lambda s: model.weight.sum(), 10, lr=0.0)
+    with pytest.raises(FloatingPointError, match="loss became nan"):
+        fit(model, lambda s: model.weight.sum() * float("nan"), 3, 0.1)
