@@ -72,6 +72,9 @@ def run_chapter(
                 kernel_name="python3",
                 language="python",
                 progress_bar=progress,
+                # The kernel app's own log (a TCP-transport notice on every start) is noise for a
+                # reader; errors and the cells' output and warnings are unaffected.
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
         metrics = load(partial)
         if metrics is None:
