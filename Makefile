@@ -22,9 +22,12 @@ test: lint unit smoke
 unit: $(STAMP)
 	$(BIN)/python -m pytest
 
+# nbval reruns each executed notebook in its run folder; its metrics must come out the same.
 smoke: $(STAMP)
 	$(BIN)/distinv book --profile smoke --out _build/smoke
+	$(BIN)/python tests/determinism.py snapshot _build/smoke/book-runs
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider _build/smoke/book-runs
+	$(BIN)/python tests/determinism.py check _build/smoke/book-runs
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks

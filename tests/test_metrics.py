@@ -56,3 +56,11 @@ def test_glue_stores_python_numbers(monkeypatch):
     metrics.glue("n", np.int64(3))
     assert seen == {"p": 0.25, "n": 3}
     assert type(seen["p"]) is float and type(seen["n"]) is int
+
+
+def test_differences_ignore_timings():
+    first = {"acc": 0.5, "hull_speedup_d32": 12.0, "train_seconds": 3.0, "infer_per_s": 9.0}
+    second = {"acc": 0.5, "hull_speedup_d32": 14.0, "train_seconds": 2.0, "infer_per_s": 7.0}
+    assert metrics.differences(first, second) == []
+    assert metrics.differences(first, {**second, "acc": 0.6}) == ["acc: 0.5 then 0.6"]
+    assert metrics.differences({"a": 1}, {}) == ["a: 1 then None"]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 METRICS_FILE = "metrics.json"
 RUN_FILE = "run.json"
+# Metrics whose names hold one of these are timings: they vary between runs and are not compared.
+TIMING_MARKERS = ("speedup", "_seconds", "_per_s")
 
 
 def validate(metrics: dict) -> dict[str, float | int]:
@@ -45,6 +47,18 @@ def load(folder: str | Path) -> dict[str, float | int] | None:
     """The metrics of a finished run folder, or None if it has none."""
     path = Path(folder) / METRICS_FILE
     return validate(json.loads(path.read_text())) if path.is_file() else None
+
+
+def differences(first: dict, second: dict) -> list[str]:
+    """What differs between two runs' metrics, timings left out; [] means the same run twice."""
+    out = []
+    for name in sorted(set(first) | set(second)):
+        if any(m in name for m in TIMING_MARKERS):
+            continue
+        a, b = first.get(name), second.get(name)
+        if a != b:
+            out.append(f"{name}: {a!r} then {b!r}")
+    return out
 
 
 def _fmt(value: float | int) -> str:
