@@ -1,0 +1,93 @@
+"""The variable-binding language: its interpreter, and the generator's splits."""
+
+import re
+
+import pytest
+
+from distinv.data import binding
+
+
+@pytest.mark.parametrize(
+    "program, output",
+    [
+        ("X means jump . do X .", "JUMP"),
+        ("X means jump . Y means walk . do X then Y .", "JUMP WALK"),
+        ("X means jump . do X . now X means walk . do X .", "JUMP WALK"),
+        ("X means jump . now X means hop . do X .", "HOP"),
+        ("X means jump . do X twice .", "JUMP JUMP"),
+        ("X means jump . do X left thrice .", "LTURN JUMP LTURN JUMP LTURN JUMP"),
+        ("X means jump . Y means X . do Y .", "JUMP"),
+        ("X means jump . Y means X . now X means walk . do Y then X .", "JUMP WALK"),
+    ],
+)
+def test_interpreter(program, output):
+    assert binding.run(program) == output
+
+
+@pytest.mark.parametrize(
+    "program, match",
+    [
+        ("X means fly . do X .", "unknown word 'fly'"),
+        ("X means jump .", "no query"),
+        ("do X .", "'X' is queried before it is bound"),
+        ("Y means X . do Y .", "'X' is used before it is bound"),
+        ("X means jump . do X twice left .", "unexpected"),
+        ("X means jump . do X", "must end with"),
+        ("X jump . do X .", "not a statement"),
+    ],
+)
+def test_malformed_programs(program, match):
+    with pytest.raises(ValueError, match=match):
+        binding.run(program)
+
+
+def _bindings(program):
+    return re.findall(r"([A-Z]) means ([a-z]+)", program)
+
+
+@pytest.mark.parametrize("cap", binding.CAPABILITIES)
+def test_splits(cap):
+    train = binding.generate(cap, 300, seed=0)
+    iid = binding.generate(cap, 100, seed=1, exclude={e.program for e in train})
+    held = binding.generate(cap, 100, seed=2, heldout=True, exclude={e.program for e in train})
+    assert binding.generate(cap, 300, seed=0) == train  # seeded
+    assert len({e.program for e in train}) == 300
+    assert not {e.program for e in train} & {e.program for e in iid + held}
+    for split in (train, iid, held):
+        for e in split:
+            assert binding.run(e.program) == e.output and e.capability == cap
+    pairs = binding.held_out_pairs(0)
+    for e in train + iid:
+        assert not set(_bindings(e.program)) & pairs, e.program
+    if cap in ("basic", "compositional"):
+        for e in held:
+            queried = re.search(r"do ([A-Z])", e.program).group(1)
+            bound = dict(_bindings(e.program))
+            assert (queried, bound[queried]) in pairs, e.program
+
+
+def test_heldout_varies_what_it_says():
+    depth = lambda e: e.program.count(" means ") - len(re.findall(r"means [a-z]", e.program))  # noqa: E731
+    train = binding.generate("chained", 200, 0)
+    held = binding.generate("chained", 200, 0, heldout=True)
+    assert {depth(e) for e in train} == {1, 2} and {depth(e) for e in held} == {3, 4}
+    rebinds = lambda e: e.program.count("now ")  # noqa: E731
+    assert {rebinds(e) for e in binding.generate("rebinding", 200, 0)} == {1}
+    assert {rebinds(e) for e in binding.generate("rebinding", 200, 0, heldout=True)} == {2, 3}
+    items = lambda e: e.program.split(" do ")[1].count(" then ") + 1  # noqa: E731
+    assert {items(e) for e in binding.generate("sequence", 200, 0)} == {2}
+    assert {items(e) for e in binding.generate("sequence", 200, 0, heldout=True)} == {3, 4}
+
+
+def test_vocabularies_and_unknown_capability():
+    for e in binding.generate("compositional", 200, 0):
+        assert set(e.program.split()) <= set(binding.INPUT_VOCAB)
+        assert set(e.output.split()) <= set(binding.OUTPUT_VOCAB)
+    with pytest.raises(ValueError, match="unknown capability 'loops'"):
+        binding.generate("loops", 10, 0)
+
+
+def test_generate_stops_when_no_new_program_comes(monkeypatch):
+    monkeypatch.setattr(binding, "_draw", lambda cap, w, heldout: "X means jump . do X .")
+    with pytest.raises(ValueError, match="only 1 distinct basic programs found, 2 asked for"):
+        binding.generate("basic", 2, 0)
