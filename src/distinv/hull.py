@@ -190,6 +190,10 @@ def _init_worker(X: np.ndarray) -> None:
     threadpool_limits(1)  # the processes share the cores; threaded BLAS in each would oversubscribe
 
 
+def _pool(X: np.ndarray, n_workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(n_workers, initializer=_init_worker, initargs=(X,))
+
+
 def _certify_in_worker(Q: np.ndarray, eps: float) -> tuple[np.ndarray, int, int]:
     return _certify(_WORKER_X, Q, eps)
 
@@ -228,7 +232,7 @@ def inside(
     pool = None
     try:
         if n_workers > 1 and len(todo) >= MIN_CERTIFY_PER_WORKER * n_workers:
-            pool = ProcessPoolExecutor(n_workers, initializer=_init_worker, initargs=(X,))
+            pool = _pool(X, n_workers)
             chunks = [todo[w::n_workers] for w in range(n_workers)]
             parts = list(pool.map(_certify_in_worker, [Q[c] for c in chunks], [eps] * n_workers))
         else:
@@ -240,8 +244,7 @@ def inside(
         pending = np.flatnonzero(result < 0)
         k = min(len(X), K_FACTOR * (X.shape[1] + 1))
         if n_workers > 1 and len(pending) >= MIN_LPS:
-            if pool is None:
-                pool = ProcessPoolExecutor(n_workers, initializer=_init_worker, initargs=(X,))
+            pool = pool or _pool(X, n_workers)
             n = len(pending)
             answers = list(pool.map(_lp_decide_in_worker, Q[pending], [eps] * n, [k] * n))
         else:

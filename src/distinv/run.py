@@ -47,7 +47,8 @@ def run_chapter(
     The run is built in `out.partial` and renamed to `out` only when it finished and wrote its
     metrics; a failed run is left as `out.failed` for its traceback, never as `out`.
     """
-    import papermill as pm  # slow to import; only runs need it
+    import jupytext
+    import papermill as pm  # slow to import; only runs need them
 
     out = Path(out)
     if out.exists() and any(out.iterdir()):
@@ -61,8 +62,6 @@ def run_chapter(
     try:
         with tempfile.TemporaryDirectory() as tmp:
             source = Path(tmp) / f"{chapter.slug}.ipynb"
-            import jupytext
-
             jupytext.write(chapter.notebook, source)
             pm.execute_notebook(
                 str(source),
