@@ -1,4 +1,5 @@
-"""`distinv`: list chapters, run one with other parameters, build the book, export SCAN."""
+"""`distinv`: list chapters, run one with other parameters, build the book, export SCAN, and
+answer a binding program with the binding chapter's model."""
 
 from __future__ import annotations
 
@@ -80,6 +81,14 @@ def cmd_scan_export(args) -> int:
     return 0
 
 
+def cmd_binding_solve(args) -> int:
+    from distinv import binding
+
+    path = Path(args.checkpoint) if args.checkpoint else binding.default_checkpoint()
+    print(binding.solve(args.program, path))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="distinv", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -104,6 +113,14 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("folder")
     e.add_argument("--seed", type=int, default=0, help="seed of the simple split and line order")
     e.set_defaults(fn=cmd_scan_export)
+
+    v = sub.add_parser("binding", help="the variable-binding model")
+    vs = v.add_subparsers(dest="binding", required=True).add_parser(
+        "solve", help="the trained model's output for a program, e.g. 'X means jump . do X twice .'"
+    )
+    vs.add_argument("program")
+    vs.add_argument("--checkpoint", help="default: _build/checkpoints/binding.pt (make book)")
+    vs.set_defaults(fn=cmd_binding_solve)
     return p
 
 

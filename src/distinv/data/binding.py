@@ -105,9 +105,9 @@ class _Writer:
 
     def action(self, var: str, queried: bool = False) -> str:
         if queried and self.use is not None:
-            return self.rng.choice([a for v, a in self.use if v == var] or [None]) or self.action(
-                var
-            )
+            # sorted: a frozenset's order changes with each process's string hashing
+            held = sorted(a for v, a in self.use if v == var)
+            return self.rng.choice(held) if held else self.action(var)
         return self.rng.choice([a for a in ACTIONS if (var, a) not in self.avoid])
 
     def variables(self, k: int) -> list[str]:

@@ -1,0 +1,375 @@
+"""Variable binding: the data splits, training and evaluation of the slot model and its baselines,
+checkpoints, and `solve`, which answers a user's program with the chapter's trained model."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+
+from distinv.data import binding as data
+from distinv.models import binding as slot_model
+from distinv.models import seq2seq
+from distinv.progress import progress
+
+MODELS = ("binding", "transformer", "lstm")
+SPLITS = ("iid", "heldout")
+IN_IDS = {w: i + 1 for i, w in enumerate(data.INPUT_VOCAB)}  # 0 is padding
+SYMBOLS = data.OUTPUT_VOCAB
+CTC_IDS = {s: i + 1 for i, s in enumerate(SYMBOLS)}  # 0 is the CTC blank
+SEQ_IDS = {s: i + 3 for i, s in enumerate(SYMBOLS)}  # 0 pad, 1 start, 2 end
+
+
+@dataclass
+class Splits:
+    train: list[data.Example]
+    tests: dict[tuple[str, str], list[data.Example]]  # (capability, split) -> examples
+
+
+def make_splits(n_train: int, n_test: int, seed: int) -> Splits:
+    """n_train programs per capability; n_test per (capability, split), new seed, no repeats."""
+    train, tests = [], {}
+    for cap in data.CAPABILITIES:
+        part = data.generate(cap, n_train, seed)
+        seen = {e.program for e in part}
+        train += part
+        for split in SPLITS:
+            tests[cap, split] = data.generate(cap, n_test, seed + 1, split == "heldout", seen)
+    return Splits(train, tests)
+
+
+def encode_programs(programs: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Programs -> token ids (B, T), 0-padded, and lengths (B,); ValueError names unknown words."""
+    rows = []
+    for p in programs:
+        words = p.split()
+        for w in words:
+            if w not in IN_IDS:
+                raise ValueError(f"unknown word {w!r} in program {p!r}")
+        rows.append([IN_IDS[w] for w in words])
+    x = torch.zeros(len(rows), max(map(len, rows), default=1), dtype=torch.long)
+    for i, r in enumerate(rows):
+        x[i, : len(r)] = torch.tensor(r)
+    return x, (x > 0).sum(1)
+
+
+def _targets(outputs: list[str], ids: dict[str, int], end: int | None) -> list[list[int]]:
+    return [[ids[s] for s in o.split()] + ([end] if end is not None else []) for o in outputs]
+
+
+BACKENDS = ("torch", "mlx")
+
+
+def _is_mlx(model) -> bool:
+    return type(model).__module__.endswith("binding_mlx")
+
+
+def build(model: str, binder: str = "st", backend: str = "torch"):
+    """A fresh model by name: binding (with its binder; torch or MLX), transformer or lstm."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
+    if model == "binding":
+        cfg = slot_model.BindingConfig(len(IN_IDS) + 1, len(SYMBOLS) + 1, binder=binder)
+        model = slot_model.BindingModel(cfg)
+        if backend == "mlx":  # the same initial weights as torch: the twins differ only in backend
+            from distinv.models import binding_mlx
+
+            return binding_mlx.load_torch_state(binding_mlx.BindingModel(cfg), model.state_dict())
+        return model
+    if backend == "mlx":
+        raise ValueError(f"{model} runs in torch only; the MLX twin is the binding model's")
+    if model in seq2seq.KINDS:
+        return seq2seq.build(seq2seq.Seq2SeqConfig(len(IN_IDS) + 1, len(SYMBOLS) + 3, kind=model))
+    raise ValueError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
+
+
+def _loss(model: torch.nn.Module, batch: list[data.Example]) -> torch.Tensor:
+    x, lengths = encode_programs([e.program for e in batch])
+    outputs = [e.output for e in batch]
+    if isinstance(model, slot_model.BindingModel):
+        ys = _targets(outputs, CTC_IDS, None)
+        target = torch.tensor([s for y in ys for s in y])
+        target_lengths = torch.tensor([len(y) for y in ys])
+        log_probs = model(x)["log_probs"]
+        return slot_model.ctc_loss(log_probs, lengths, target, target_lengths, model.cfg.frames)
+    ys = _targets(outputs, SEQ_IDS, seq2seq.END)
+    y = torch.zeros(len(ys), max(map(len, ys)), dtype=torch.long)
+    for i, r in enumerate(ys):
+        y[i, : len(r)] = torch.tensor(r)
+    return seq2seq.loss(model, x, y)
+
+
+def grad_norms(model: torch.nn.Module) -> dict[str, float]:
+    """Gradient norm per top-level module (after backward)."""
+    norms = {}
+    for name, module in model.named_children():
+        grads = [p.grad.norm() ** 2 for p in module.parameters() if p.grad is not None]
+        norms[name] = float(torch.stack(grads).sum().sqrt()) if grads else 0.0
+    return norms
+
+
+def train(
+    model: torch.nn.Module,
+    examples: list[data.Example],
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    hard_from: float = 0.5,
+    log_every: int = 50,
+    desc: str = "training",
+) -> list[dict]:
+    """Adam on random batches; the binder's samples turn straight-through after hard_from * steps.
+
+    Returns a row every log_every steps: step, loss, seconds, and the gradient norm per module.
+    """
+    if steps < 1 or batch_size < 1 or lr <= 0 or not examples:
+        raise ValueError(f"need steps, batch_size >= 1, lr > 0, data; got {steps}, {batch_size}")
+    if _is_mlx(model):
+        return _train_mlx(model, examples, steps, batch_size, lr, seed, hard_from, log_every, desc)
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    binder = getattr(model, "binder", None)
+    history, start = [], time.perf_counter()
+    model.train()
+    for step in progress(range(1, steps + 1), desc=desc):
+        if binder is not None:
+            binder.hard = step > hard_from * steps
+        idx = torch.randint(len(examples), (batch_size,), generator=gen).tolist()
+        loss = _loss(model, [examples[i] for i in idx])
+        if not torch.isfinite(loss):
+            raise FloatingPointError(f"{desc}: loss became {loss.item()} at step {step}")
+        opt.zero_grad()
+        if loss.requires_grad:  # the argmax ablation's binder gets no gradient; others still do
+            loss.backward()
+        if step % log_every == 0 or step == steps:
+            row = {"step": step, "loss": loss.item(), "seconds": time.perf_counter() - start}
+            history.append(row | {f"grad_{k}": v for k, v in grad_norms(model).items()})
+        opt.step()
+    model.eval()
+    return history
+
+
+def _train_mlx(model, examples, steps, batch_size, lr, seed, hard_from, log_every, desc):
+    """The same loop in MLX: same batches (drawn with torch's generator), MLX's Adam and CTC."""
+    import mlx.core as mx
+    import mlx.nn as mnn
+    import mlx.optimizers as optim
+    import numpy as np
+    from mlx.utils import tree_flatten
+
+    from distinv.models import binding_mlx
+
+    gen = torch.Generator().manual_seed(seed)
+    opt = optim.Adam(learning_rate=lr)
+    frames = model.cfg.frames
+
+    def loss_fn(model, x, lengths, ys):
+        return binding_mlx.ctc_loss(model(x), lengths, ys, frames)
+
+    value_and_grad = mnn.value_and_grad(model, loss_fn)
+    history, start = [], time.perf_counter()
+    model.train()
+    for step in progress(range(1, steps + 1), desc=desc):
+        model.binder.hard = step > hard_from * steps
+        idx = torch.randint(len(examples), (batch_size,), generator=gen).tolist()
+        batch = [examples[i] for i in idx]
+        x, lengths = encode_programs([e.program for e in batch])
+        ys = _targets([e.output for e in batch], CTC_IDS, None)
+        loss, grads = value_and_grad(
+            model, mx.array(x.numpy().astype(np.int32)), lengths.numpy(), ys
+        )
+        if not np.isfinite(loss.item()):
+            raise FloatingPointError(f"{desc}: loss became {loss.item()} at step {step}")
+        opt.update(model, grads)
+        mx.eval(model.parameters(), opt.state)
+        if step % log_every == 0 or step == steps:
+            norms = {
+                k: float(sum((v**2).sum().item() for _, v in tree_flatten(g)) ** 0.5)
+                for k, g in grads.items()
+            }
+            row = {"step": step, "loss": loss.item(), "seconds": time.perf_counter() - start}
+            history.append(row | {f"grad_{k}": v for k, v in norms.items()})
+    model.eval()
+    return history
+
+
+def to_torch_state(model) -> dict[str, torch.Tensor]:
+    """The parameters of a torch or MLX binding model as a torch state_dict (same names)."""
+    if not _is_mlx(model):
+        return model.state_dict()
+    import numpy as np
+    from mlx.utils import tree_flatten
+
+    return {k: torch.from_numpy(np.array(v)) for k, v in tree_flatten(model.parameters())}
+
+
+def as_torch(model) -> torch.nn.Module:
+    """A binding model as torch (the same weights if it is the MLX twin), in test-time mode."""
+    if not _is_mlx(model):
+        return model.eval()
+    twin = slot_model.BindingModel(model.cfg)
+    twin.load_state_dict(to_torch_state(model))
+    return twin.eval()
+
+
+def n_params(model) -> int:
+    """Number of trained parameters of a torch or MLX model."""
+    return sum(v.numel() for v in to_torch_state(model).values())
+
+
+@dataclass(frozen=True)
+class Job:
+    """One model to train: its name in the chapter, the architecture, the binder."""
+
+    name: str
+    model: str
+    binder: str = "st"
+    backend: str = "torch"
+
+
+def _train_job(job: Job, examples, steps, batch_size, lr, seed, hard_from, threads):
+    from distinv.seed import seed_everything
+
+    torch.set_num_threads(threads)
+    seed_everything(seed)
+    model = build(job.model, job.binder, job.backend)
+    history = train(model, examples, steps, batch_size, lr, seed, hard_from, desc=job.name)
+    return to_torch_state(model), history
+
+
+def train_all(
+    jobs: list[Job],
+    examples: list[data.Example],
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    hard_from: float = 0.5,
+    workers: int = 2,
+) -> dict[str, tuple[torch.nn.Module, list[dict]]]:
+    """Train each job from the same seed and data, `workers` processes at once, one thread each.
+
+    These models are too small for a second thread to help one of them, so two cores train two
+    models at once. Results do not depend on `workers`.
+    """
+    args = (examples, steps, batch_size, lr, seed, hard_from, 1)
+    if workers <= 1:
+        done = [_train_job(job, *args) for job in jobs]
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
+            done = list(pool.map(_train_job, jobs, *[[a] * len(jobs) for a in args]))
+    out = {}
+    for job, (state, history) in zip(jobs, done, strict=True):
+        model = build(job.model, job.binder, job.backend)
+        if _is_mlx(model):
+            from distinv.models import binding_mlx
+
+            binding_mlx.load_torch_state(model, state)
+        else:
+            model.load_state_dict(state)
+        out[job.name] = (model.eval(), history)
+    return out
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, programs: list[str], batch_size: int = 500) -> list[str]:
+    """The model's output for each program (test-time mode: every choice is an argmax)."""
+    model.eval()
+    out = []
+    for i in range(0, len(programs), batch_size):
+        x, lengths = encode_programs(programs[i : i + batch_size])
+        if _is_mlx(model):
+            import mlx.core as mx
+
+            from distinv.models import binding_mlx
+
+            log_probs = model(mx.array(x.numpy().astype("int32")))
+            ids = binding_mlx.greedy_decode(log_probs, lengths.numpy(), model.cfg.frames)
+            out += [" ".join(SYMBOLS[s - 1] for s in row) for row in ids]
+        elif isinstance(model, slot_model.BindingModel):
+            ids = slot_model.greedy_decode(model(x)["log_probs"], lengths, model.cfg.frames)
+            out += [" ".join(SYMBOLS[s - 1] for s in row) for row in ids]
+        else:
+            ids = seq2seq.greedy(model, x)
+            out += [" ".join(SYMBOLS[s - 3] if s >= 3 else "?" for s in row) for row in ids]
+    return out
+
+
+def exact_match(model: torch.nn.Module, examples: list[data.Example]) -> float:
+    """Fraction of programs whose whole output is right."""
+    pred = predict(model, [e.program for e in examples])
+    return sum(p == e.output for p, e in zip(pred, examples, strict=True)) / len(examples)
+
+
+def save(model, path: str | Path) -> Path:
+    """A torch or MLX binding model, as config + torch state_dict (either backend loads it)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"config": asdict(model.cfg), "state": to_torch_state(model)}, path)
+    return path
+
+
+def load(path: str | Path) -> slot_model.BindingModel:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"no binding checkpoint at {path}: run the chapter first (distinv run 04_binding)"
+        )
+    ckpt = torch.load(path, weights_only=True)
+    model = slot_model.BindingModel(slot_model.BindingConfig(**ckpt["config"]))
+    model.load_state_dict(ckpt["state"])
+    return model.eval()
+
+
+def default_checkpoint() -> Path:
+    """Where the chapter's default run leaves its trained model: _build/checkpoints/binding.pt."""
+    from distinv.chapters import project_root
+
+    return project_root() / "_build" / "checkpoints" / "binding.pt"
+
+
+def solve(program: str, checkpoint: str | Path | None = None) -> str:
+    """The trained binding model's output for `program`, e.g. "X means jump . do X twice ."
+
+    A malformed program (unknown word, no query, unbound variable) raises ValueError naming the
+    offending token; the reference interpreter checks the form, the model computes the answer.
+    """
+    data.run(program)  # raises ValueError for malformed programs; its answer is not used
+    return predict(load(checkpoint or default_checkpoint()), [program])[0]
+
+
+@torch.no_grad()
+def trace(model: slot_model.BindingModel, program: str) -> dict:
+    """What the model did on one program: per token its slot weights, write gate, write slot."""
+    x, _ = encode_programs([program])
+    model.eval()
+    out = model(x)
+    return {
+        "tokens": program.split(),
+        "slots": out["slots"][0].numpy(),  # (T, N) the slot each token names
+        "gate": out["gate"][0, :, 0].numpy(),  # (T,) 1 where the model writes
+        "write": (out["write_slot"][0]).numpy(),  # (T, N) the slot written at each position
+        "literal": out["literal"][0, :, 0].numpy(),  # (T,) 1 where a token stands for itself
+    }
+
+
+@torch.no_grad()
+def slot_map(model: slot_model.BindingModel) -> dict[str, int]:
+    """The slot each variable name picks at test time (its argmax)."""
+    x = torch.tensor([[IN_IDS[v] for v in data.VARIABLES]])
+    logits = model.binder.proj(model.key(x))[0]
+    return dict(zip(data.VARIABLES, logits.argmax(-1).tolist(), strict=True))
+
+
+@torch.no_grad()
+def embed(model: slot_model.BindingModel, programs: list[str]) -> torch.Tensor:
+    """A program in the model's own terms: the mean of its tokens' role embeddings, (B, d_role)."""
+    x, lengths = encode_programs(programs)
+    roles = model.role(x) * (x > 0).unsqueeze(-1)
+    return roles.sum(1) / lengths.unsqueeze(-1)

@@ -1,0 +1,224 @@
+"""A slot-memory binding model (torch) that learns where values go from (program, output) pairs.
+
+Reading a program left to right, every token gets three learned embeddings: a *role* (what the
+token does), a *key* (which slot it names) and a *value* (what it stands for as a literal).
+
+- BindingAttention maps a token's key embedding to one of `n_slots` slots with a Gumbel-Softmax
+  sample (one per variable per program): relaxed early in training, straight-through later, the
+  argmax at test time (ablations: "argmax" passes no gradient, "soft" uses a softmax mixture).
+- VariableMemory holds one value vector per slot. At each position the model *resolves* the token:
+  a learned gate mixes its literal value with what its slot holds. A controller that sees the roles
+  of the last `write_window` tokens decides whether to write, which of those tokens names the slot
+  and which one's resolved value is stored; a write overwrites the slot.
+- BoundVariableExecutor emits `frames` output symbols per position from the roles of the
+  surrounding `2 emit_window + 1` tokens: each is blank, a learned constant symbol, or the symbol
+  read from the resolved value of a token it points to. The frames are aligned to the target by CTC.
+
+The choices of controller and executor (write or not, which token, literal or not) are softmaxes and
+sigmoids while training and their argmax or threshold at test time.
+
+Given as structure: the slots and their number, the left-to-right pass, the window sizes, that a
+write overwrites and a read copies, and that output is emitted monotonically. Learned: which tokens
+are variables, which slot each one uses, when to write and what, what every keyword does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from distinv.gumbel import gumbel_noise, gumbel_softmax
+
+BINDERS = ("st", "argmax", "soft")
+
+
+@dataclass(frozen=True)
+class BindingConfig:
+    vocab: int  # input tokens, 0 is padding
+    n_out: int  # output symbols, 0 is the CTC blank
+    n_slots: int = 16  # memory slots (given as structure)
+    d_role: int = 16
+    d_key: int = 32
+    d_value: int = 32
+    hidden: int = 128
+    write_window: int = 4  # a write at t sees the roles of tokens t-3 .. t
+    emit_window: int = 2  # frames at t see the roles of tokens t-2 .. t+2
+    frames: int = 6  # output frames per input position
+    binder: str = "st"  # "st" (straight-through Gumbel), "argmax" or "soft"
+
+    def __post_init__(self):
+        if self.binder not in BINDERS:
+            raise ValueError(f"unknown binder {self.binder!r}; known: {', '.join(BINDERS)}")
+
+
+def _windows(x: torch.Tensor, before: int, after: int) -> torch.Tensor:
+    """(B, T, ...) -> (B, T, before + 1 + after, ...): x[t - before .. t + after], zero padded."""
+    pad = [0, 0] * (x.dim() - 2) + [before, after]
+    xp = F.pad(x, pad)
+    return torch.stack([xp[:, i : i + x.shape[1]] for i in range(before + 1 + after)], dim=2)
+
+
+def _pick(logits: torch.Tensor, hard: bool) -> torch.Tensor:
+    """Softmax over the last axis, or its one-hot argmax when hard."""
+    if hard:
+        return F.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
+    return logits.softmax(-1)
+
+
+def _switch(logits: torch.Tensor, hard: bool) -> torch.Tensor:
+    """Sigmoid, or its 0/1 threshold when hard."""
+    return (logits > 0).to(logits.dtype) if hard else torch.sigmoid(logits)
+
+
+class BindingAttention(nn.Module):
+    """Which slot a token names: key embedding (B, T, d_key) -> slot weights (B, T, n_slots).
+
+    Mode "st" draws one Gumbel sample per token *type* per program, so that every occurrence of a
+    variable in a program picks the same slot; the sample is relaxed (a softmax) while `hard` is
+    False and straight-through (one-hot forward) once it is True. At test time: the argmax.
+    """
+
+    def __init__(self, d_key: int, n_slots: int, mode: str):
+        super().__init__()
+        self.proj = nn.Linear(d_key, n_slots)
+        self.mode = mode
+        self.tau = 1.0
+        self.hard = True
+
+    def forward(self, key: torch.Tensor, tokens: torch.Tensor, vocab: int) -> torch.Tensor:
+        logits = self.proj(key)
+        if self.mode == "soft":
+            return logits.softmax(-1)
+        if self.mode == "argmax" or not self.training:
+            return _pick(logits, hard=True)
+        B, _, N = logits.shape
+        per_type = gumbel_noise(logits.new_empty(B, vocab, N))
+        noise = torch.gather(per_type, 1, tokens.unsqueeze(-1).expand(-1, -1, N))
+        return gumbel_softmax(logits, tau=self.tau, hard=self.hard, noise=noise)
+
+
+class VariableMemory(nn.Module):
+    """n_slots value vectors per program; reads are weighted sums, writes overwrite."""
+
+    def __init__(self, n_slots: int, d_value: int):
+        super().__init__()
+        self.empty = nn.Parameter(torch.zeros(n_slots, d_value))
+
+    def init(self, batch: int) -> torch.Tensor:
+        return self.empty.expand(batch, -1, -1)
+
+    @staticmethod
+    def read(mem: torch.Tensor, slot: torch.Tensor) -> torch.Tensor:
+        """mem (B, N, D), slot (B, N) -> (B, D)."""
+        return torch.einsum("bn,bnd->bd", slot, mem)
+
+    @staticmethod
+    def write(mem: torch.Tensor, slot: torch.Tensor, value: torch.Tensor) -> torch.Tensor:
+        """Overwrite: slot (B, N) already scaled by the write gate, value (B, D)."""
+        w = slot.unsqueeze(-1)
+        return mem * (1 - w) + w * value.unsqueeze(1)
+
+
+class BoundVariableExecutor(nn.Module):
+    """Roles around each position -> `frames` log-distributions over blank + symbols each."""
+
+    def __init__(self, cfg: BindingConfig):
+        super().__init__()
+        self.cfg = cfg
+        width = 2 * cfg.emit_window + 1
+        self.mlp = nn.Sequential(nn.Linear(width * cfg.d_role, cfg.hidden), nn.ReLU())
+        self.mode = nn.Linear(cfg.hidden, cfg.frames * 3)  # blank, constant, value
+        self.const = nn.Linear(cfg.hidden, cfg.frames * (cfg.n_out - 1))
+        self.pointer = nn.Linear(cfg.hidden, cfg.frames * width)
+        self.out = nn.Linear(cfg.d_value, cfg.n_out - 1)
+
+    def forward(self, roles: torch.Tensor, resolved: torch.Tensor) -> dict[str, torch.Tensor]:
+        """roles (B, T, d_role), resolved (B, T, d_value) -> log_probs (B, T * frames, n_out)."""
+        c, (B, T, _) = self.cfg, roles.shape
+        e, K = c.emit_window, c.frames
+        h = self.mlp(_windows(roles, e, e).flatten(2))
+        mode = self.mode(h).view(B, T, K, 3).log_softmax(-1)
+        const = self.const(h).view(B, T, K, -1).log_softmax(-1)
+        pointer = _pick(self.pointer(h).view(B, T, K, -1), not self.training)
+        value = torch.einsum("btkw,btwd->btkd", pointer, _windows(resolved, e, e))
+        read = self.out(value).log_softmax(-1)
+        symbol = torch.logaddexp(mode[..., 1:2] + const, mode[..., 2:3] + read)
+        log_probs = torch.cat([mode[..., :1], symbol], dim=-1)
+        return {"log_probs": log_probs.view(B, T * K, -1), "mode": mode, "pointer": pointer}
+
+
+class BindingModel(nn.Module):
+    def __init__(self, cfg: BindingConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.role = nn.Embedding(cfg.vocab, cfg.d_role)
+        self.key = nn.Embedding(cfg.vocab, cfg.d_key)
+        self.value = nn.Embedding(cfg.vocab, cfg.d_value)
+        self.literal = nn.Linear(cfg.d_role, 1)
+        self.binder = BindingAttention(cfg.d_key, cfg.n_slots, cfg.binder)
+        self.memory = VariableMemory(cfg.n_slots, cfg.d_value)
+        w = cfg.write_window
+        self.controller = nn.Sequential(
+            nn.Linear(w * cfg.d_role, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 1 + 2 * w)
+        )
+        self.executor = BoundVariableExecutor(cfg)
+
+    def forward(self, tokens: torch.Tensor) -> dict[str, torch.Tensor]:
+        """tokens (B, T) int, 0 = padding -> log_probs (B, T * frames, n_out) and diagnostics."""
+        c, (B, T) = self.cfg, tokens.shape
+        w, hard = c.write_window, not self.training
+        valid = (tokens > 0).unsqueeze(-1).float()
+        roles = self.role(tokens)
+        slots = self.binder(self.key(tokens), tokens, c.vocab)  # (B, T, N)
+        literal = _switch(self.literal(roles), hard)
+        ctrl = self.controller(_windows(roles, w - 1, 0).flatten(2))
+        gate = _switch(ctrl[..., 0:1], hard) * valid
+        key_at = _pick(ctrl[..., 1 : 1 + w], hard)  # which of the last w tokens names the slot
+        value_at = _pick(ctrl[..., 1 + w :], hard)  # ... and whose resolved value is stored
+        write_slot = torch.einsum("btw,btwn->btn", key_at, _windows(slots, w - 1, 0)) * gate
+        literal_value = self.value(tokens)
+        mem = self.memory.init(B)
+        resolved = [torch.zeros(B, c.d_value)] * (w - 1)
+        for t in range(T):
+            read = self.memory.read(mem, slots[:, t])
+            resolved.append(literal[:, t] * literal_value[:, t] + (1 - literal[:, t]) * read)
+            value = torch.einsum("bw,bwd->bd", value_at[:, t], torch.stack(resolved[-w:], 1))
+            mem = self.memory.write(mem, write_slot[:, t], value)
+        resolved_t = torch.stack(resolved[w - 1 :], 1)
+        out = self.executor(roles * valid, resolved_t)
+        out.update(slots=slots, gate=gate, literal=literal, write_slot=write_slot)
+        return out
+
+
+def ctc_loss(log_probs: torch.Tensor, lengths: torch.Tensor, targets, target_lengths, frames: int):
+    """Mean CTC loss per target symbol; log_probs (B, T * frames, n_out), lengths (B,) tokens."""
+    return F.ctc_loss(
+        log_probs.transpose(0, 1),
+        targets,
+        lengths * frames,
+        target_lengths,
+        blank=0,
+        reduction="mean",
+        zero_infinity=True,
+    )
+
+
+def greedy_decode(log_probs: torch.Tensor, lengths: torch.Tensor, frames: int) -> list[list[int]]:
+    """Best symbol per frame, repeats merged, blanks dropped: (B, T * frames, n_out) -> ids."""
+    return collapse(log_probs.argmax(-1).tolist(), (lengths * frames).tolist())
+
+
+def collapse(best: list[list[int]], n_frames: list[int]) -> list[list[int]]:
+    """Per-frame symbols to output: in each row's first n frames, merge repeats, drop blanks."""
+    out = []
+    for row, n in zip(best, n_frames, strict=True):
+        seq, prev = [], 0
+        for s in row[:n]:
+            if s != prev and s != 0:
+                seq.append(s)
+            prev = s
+        out.append(seq)
+    return out

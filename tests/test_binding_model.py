@@ -1,0 +1,193 @@
+"""The binding model: the torch and MLX twins agree, training learns, solve checks its input."""
+
+import mlx.core as mx
+import numpy as np
+import pytest
+import torch
+
+from distinv import binding
+from distinv.data import binding as data
+from distinv.models import binding as slot_model
+from distinv.models import binding_mlx
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return binding.make_splits(60, 20, seed=3)
+
+
+def _random_weights(model: torch.nn.Module, seed: int) -> torch.nn.Module:
+    """Weights far from initialisation, so that writes, reads and pointers all take part."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(0.5 * torch.randn(p.shape, generator=gen))  # trained-model magnitudes
+    return model.eval()
+
+
+@pytest.mark.parametrize("binder", slot_model.BINDERS)
+def test_mlx_twin_matches_torch(splits, binder):
+    model = _random_weights(binding.build("binding", binder), seed=1)
+    twin = binding_mlx.load_torch_state(binding_mlx.BindingModel(model.cfg), model.state_dict())
+    # the same names, and every torch parameter has an MLX home
+    from mlx.utils import tree_flatten
+
+    assert {k for k, _ in tree_flatten(twin.parameters())} == set(model.state_dict())
+    programs = [e.program for t in splits.tests.values() for e in t]
+    x, lengths = binding.encode_programs(programs)
+    with torch.no_grad():
+        out = model(x)
+    got = np.array(twin(mx.array(x.numpy().astype(np.int32))))
+    assert out["gate"].sum() > 0 and out["gate"].sum() < out["gate"].numel()  # writes happen
+    np.testing.assert_allclose(got, out["log_probs"].numpy(), atol=1e-4, rtol=0)
+    ids_t = slot_model.greedy_decode(out["log_probs"], lengths, model.cfg.frames)
+    ids_m = binding_mlx.greedy_decode(mx.array(got), lengths.numpy(), model.cfg.frames)
+    assert ids_t == ids_m
+
+
+def test_mlx_load_rejects_a_missing_parameter():
+    model = binding.build("binding")
+    state = dict(model.state_dict())
+    del state["memory.empty"]
+    with pytest.raises(ValueError):
+        binding_mlx.load_torch_state(binding_mlx.BindingModel(model.cfg), state)
+
+
+def test_greedy_decode_merges_repeats_and_drops_blanks():
+    # frames: A A blank A B B  -> A A B ; the second sequence is cut at its length
+    ids = torch.tensor([[1, 1, 0, 1, 2, 2], [2, 0, 0, 0, 1, 1]])
+    log_probs = torch.nn.functional.one_hot(ids, 3).float().log()
+    assert slot_model.greedy_decode(log_probs, torch.tensor([3, 2]), frames=2) == [[1, 1, 2], [2]]
+
+
+def test_ctc_targets_round_trip(splits):
+    example = splits.train[0]
+    ids = binding._targets([example.output], binding.CTC_IDS, None)[0]
+    assert " ".join(binding.SYMBOLS[i - 1] for i in ids) == example.output
+
+
+def test_training_learns_binding():
+    """A short run on 300 programs per capability goes from nothing right to most programs right."""
+    torch.manual_seed(0)
+    splits = binding.make_splits(300, 50, seed=0)
+    test = [e for (_, split), t in splits.tests.items() if split == "iid" for e in t]
+    model = binding.build("binding")
+    before = binding.exact_match(model, test)
+    history = binding.train(model, splits.train, steps=600, batch_size=32, lr=0.003, seed=0)
+    after = binding.exact_match(model, test)
+    assert history[-1]["loss"] < history[0]["loss"]
+    assert before < 0.1 and after > 0.7, (before, after)
+
+
+def test_argmax_binder_gets_no_gradient():
+    torch.manual_seed(0)
+    model = binding.build("binding", "argmax")
+    rows = binding.train(model, data.generate("basic", 50, 0), 5, 8, 0.01, 0, log_every=1)
+    assert all(r["grad_binder"] == 0.0 for r in rows)
+    assert all(r["grad_executor"] > 0.0 for r in rows)
+
+
+def test_train_all_is_the_same_with_one_or_two_workers(splits):
+    jobs = [binding.Job("b", "binding"), binding.Job("l", "lstm")]
+    one = binding.train_all(jobs, splits.train, 3, 8, 0.01, seed=0, workers=1)
+    two = binding.train_all(jobs, splits.train, 3, 8, 0.01, seed=0, workers=2)
+    for name in ("b", "l"):
+        a, b = one[name][0].state_dict(), two[name][0].state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize("kind", ["transformer", "lstm"])
+def test_baselines_train_and_decode(splits, kind):
+    torch.manual_seed(0)
+    model = binding.build(kind)
+    rows = binding.train(model, splits.train, steps=20, batch_size=16, lr=0.003, seed=0)
+    assert rows[-1]["loss"] < rows[0]["loss"] or rows[-1]["loss"] < 2.0
+    outputs = binding.predict(model, [e.program for e in splits.train[:5]])
+    assert len(outputs) == 5 and all(isinstance(o, str) for o in outputs)
+
+
+def test_unknown_model_and_binder():
+    with pytest.raises(ValueError, match="unknown model 'gru'"):
+        binding.build("gru")
+    with pytest.raises(ValueError, match="unknown binder 'hardest'"):
+        binding.build("binding", "hardest")
+
+
+def test_solve_uses_the_checkpoint_and_rejects_malformed_programs(tmp_path):
+    torch.manual_seed(0)
+    model = binding.build("binding")
+    path = binding.save(model, tmp_path / "b.pt")
+    program = "X means jump . do X twice ."
+    assert binding.solve(program, path) == binding.predict(model, [program])[0]
+    with pytest.raises(ValueError, match="unknown word 'fly'"):
+        binding.solve("X means fly . do X .", path)
+    with pytest.raises(ValueError, match="no query"):
+        binding.solve("X means jump .", path)
+    with pytest.raises(FileNotFoundError, match="run the chapter first"):
+        binding.solve(program, tmp_path / "missing.pt")
+
+
+def test_mlx_loss_and_gradients_match_torch(splits):
+    """Training either twin follows the same gradients: CTC loss and every parameter's gradient."""
+    import mlx.nn as mnn
+    from mlx.utils import tree_flatten
+
+    torch.manual_seed(0)
+    model = binding.build("binding", "soft")  # no sampling: both sides compute the same function
+    twin = binding_mlx.load_torch_state(binding_mlx.BindingModel(model.cfg), model.state_dict())
+    model.train(), twin.train()
+    batch = splits.train[:16]
+    loss = binding._loss(model, batch)
+    loss.backward()
+    x, lengths = binding.encode_programs([e.program for e in batch])
+    ys = binding._targets([e.output for e in batch], binding.CTC_IDS, None)
+
+    def mlx_loss(m):
+        log_probs = m(mx.array(x.numpy().astype(np.int32)))
+        return binding_mlx.ctc_loss(log_probs, lengths.numpy(), ys, model.cfg.frames)
+
+    value, grads = mnn.value_and_grad(twin, mlx_loss)(twin)
+    assert value.item() == pytest.approx(loss.item(), rel=1e-5)
+    torch_grads = {k: p.grad.numpy() for k, p in model.named_parameters()}
+    for name, g in tree_flatten(grads):
+        np.testing.assert_allclose(np.array(g), torch_grads[name], atol=1e-4, err_msg=name)
+
+
+def test_mlx_ctc_matches_torch():
+    gen = torch.Generator().manual_seed(0)
+    log_probs = torch.randn(5, 21, 6, generator=gen).log_softmax(-1)
+    lengths = torch.tensor([7, 5, 6, 3, 7])  # tokens; 3 frames each
+    ys = [[1, 2, 2], [3], [4, 4, 4, 1], [2, 2], [5, 1, 2, 3, 4]]
+    target = torch.tensor([s for y in ys for s in y])
+    want = slot_model.ctc_loss(log_probs, lengths, target, torch.tensor([3, 1, 4, 2, 5]), 3)
+    got = binding_mlx.ctc_loss(mx.array(log_probs.numpy()), lengths.numpy(), ys, 3)
+    assert got.item() == pytest.approx(want.item(), rel=1e-5)
+    # five repeated symbols cannot fit in three frames: torch's zero_infinity gives 0, so must we
+    ys = [[1] * 5] * 5
+    short = torch.ones(5, dtype=torch.long)
+    want = slot_model.ctc_loss(log_probs, short, torch.ones(25, dtype=torch.long), short * 5, 3)
+    got = binding_mlx.ctc_loss(mx.array(log_probs.numpy()), short.numpy(), ys, 3)
+    assert want.item() == 0.0 and got.item() == 0.0
+
+
+def test_build_mlx_starts_from_the_torch_initialisation():
+    torch.manual_seed(5)
+    want = binding.build("binding").state_dict()
+    torch.manual_seed(5)
+    got = binding.to_torch_state(binding.build("binding", backend="mlx"))
+    assert set(got) == set(want) and all(torch.equal(got[k], want[k]) for k in want)
+    with pytest.raises(ValueError, match="unknown backend 'jax'"):
+        binding.build("binding", backend="jax")
+
+
+def test_cli_binding_solve(tmp_path, capsys):
+    from distinv.cli import main
+
+    torch.manual_seed(0)
+    model = binding.build("binding")
+    path = binding.save(model, tmp_path / "b.pt")
+    program = "X means jump . do X ."
+    assert main(["binding", "solve", program, "--checkpoint", str(path)]) == 0
+    assert capsys.readouterr().out.strip() == binding.predict(model, [program])[0]
+    assert main(["binding", "solve", "X means jump . do X X .", "--checkpoint", str(path)]) == 2
+    assert "unexpected 'X' after 'X'" in capsys.readouterr().err
