@@ -228,12 +228,14 @@ class Job:
     model: str
     binder: str = "st"
     backend: str = "torch"
+    seed: int | None = None  # initialisation, sampling and batches; None: train_all's seed
 
 
 def _train_job(job: Job, examples, steps, batch_size, lr, seed, hard_from, threads):
     from distinv.seed import seed_everything
 
     torch.set_num_threads(threads)
+    seed = seed if job.seed is None else job.seed
     seed_everything(seed)
     model = build(job.model, job.binder, job.backend)
     history = train(model, examples, steps, batch_size, lr, seed, hard_from, desc=job.name)

@@ -1,0 +1,112 @@
+"""One interface for the book's sequence models: `fit(pairs)`, then `predict(inputs)`.
+
+Groundwork for the compositional-SCAN chapter (issue 6), where every model must share it. A pair is
+(input words, output symbols), both space-separated strings, as in `distinv.data.scan`.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from distinv.models import seq2seq
+from distinv.progress import progress
+from distinv.seed import seed_everything
+
+PAD, UNK = 0, 1  # input ids; output ids are seq2seq's PAD, START, END, then the symbols
+
+
+class Seq2SeqLearner:
+    """A Transformer or LSTM encoder-decoder behind fit/predict; vocabularies come from training.
+
+    Input words never seen in training map to one unknown-word id, so a test command with a new
+    word gets an answer (usually a wrong one) instead of an error.
+    """
+
+    def __init__(
+        self,
+        kind: str = "lstm",
+        steps: int = 1000,
+        batch_size: int = 64,
+        lr: float = 0.003,
+        seed: int = 0,
+        max_out: int = 64,
+        **arch,
+    ):
+        if kind not in seq2seq.KINDS:
+            raise ValueError(f"unknown model {kind!r}; known: {', '.join(seq2seq.KINDS)}")
+        if steps < 1 or batch_size < 1 or not lr > 0:
+            raise ValueError(f"need steps >= 1, batch_size >= 1, lr > 0; got {steps}, {batch_size}")
+        self.kind, self.steps, self.batch_size, self.lr, self.seed = (
+            kind,
+            steps,
+            batch_size,
+            lr,
+            seed,
+        )
+        self.max_out, self.arch = max_out, arch
+        self.model: torch.nn.Module | None = None
+
+    def _encode_inputs(self, inputs: list[str]) -> torch.Tensor:
+        rows = [[self.in_ids.get(w, UNK) for w in s.split()] for s in inputs]
+        x = torch.zeros(len(rows), max(map(len, rows), default=1), dtype=torch.long)
+        for i, r in enumerate(rows):
+            x[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+        return x
+
+    def _encode_outputs(self, outputs: list[str]) -> torch.Tensor:
+        rows = [[self.out_ids[s] for s in o.split()] + [seq2seq.END] for o in outputs]
+        y = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)
+        for i, r in enumerate(rows):
+            y[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+        return y
+
+    def fit(self, pairs: list[tuple[str, str]], log_every: int = 50) -> list[dict]:
+        """Train from scratch on (input, output) pairs; rows of {step, loss, seconds}."""
+        if not pairs:
+            raise ValueError("fit needs at least one (input, output) pair")
+        for inp, out in pairs:
+            if not inp.split() or not out.split():
+                raise ValueError(f"empty input or output in pair {(inp, out)!r}")
+        words = sorted({w for inp, _ in pairs for w in inp.split()})
+        symbols = sorted({s for _, out in pairs for s in out.split()})
+        self.in_ids = {w: i + 2 for i, w in enumerate(words)}
+        self.out_ids = {s: i + 3 for i, s in enumerate(symbols)}
+        self.symbols = symbols
+        seed_everything(self.seed)
+        cfg = seq2seq.Seq2SeqConfig(
+            len(words) + 2, len(symbols) + 3, kind=self.kind, max_out=self.max_out, **self.arch
+        )
+        self.model = seq2seq.build(cfg)
+        opt = torch.optim.Adam(self.model.parameters(), lr=self.lr)
+        gen = torch.Generator().manual_seed(self.seed)
+        history, start = [], time.perf_counter()
+        self.model.train()
+        for step in progress(range(1, self.steps + 1), desc=f"{self.kind} fit"):
+            idx = torch.randint(len(pairs), (self.batch_size,), generator=gen).tolist()
+            batch = [pairs[i] for i in idx]
+            x = self._encode_inputs([inp for inp, _ in batch])
+            loss = seq2seq.loss(self.model, x, self._encode_outputs([out for _, out in batch]))
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"{self.kind}: loss became {loss.item()} at step {step}")
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if step % log_every == 0 or step == self.steps:
+                history.append(
+                    {"step": step, "loss": loss.item(), "seconds": time.perf_counter() - start}
+                )
+        self.model.eval()
+        return history
+
+    @torch.no_grad()
+    def predict(self, inputs: list[str], batch_size: int = 500) -> list[str]:
+        """Greedy output for each input (at most max_out symbols)."""
+        if self.model is None:
+            raise RuntimeError("predict before fit: call fit(pairs) first")
+        out = []
+        for i in range(0, len(inputs), batch_size):
+            ids = seq2seq.greedy(self.model, self._encode_inputs(inputs[i : i + batch_size]))
+            out += [" ".join(self.symbols[s - 3] if s >= 3 else "?" for s in row) for row in ids]
+        return out
