@@ -13,6 +13,7 @@ from distinv.data import binding as data
 from distinv.models import binding as slot_model
 from distinv.models import seq2seq
 from distinv.progress import progress
+from distinv.train import fit
 
 MODELS = ("binding", "transformer", "lstm")
 SPLITS = ("iid", "heldout")
@@ -49,9 +50,7 @@ def encode_programs(programs: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
             if w not in IN_IDS:
                 raise ValueError(f"unknown word {w!r} in program {p!r}")
         rows.append([IN_IDS[w] for w in words])
-    x = torch.zeros(len(rows), max(map(len, rows), default=1), dtype=torch.long)
-    for i, r in enumerate(rows):
-        x[i, : len(r)] = torch.tensor(r)
+    x = seq2seq.pad(rows)
     return x, (x > 0).sum(1)
 
 
@@ -94,11 +93,7 @@ def _loss(model: torch.nn.Module, batch: list[data.Example]) -> torch.Tensor:
         target_lengths = torch.tensor([len(y) for y in ys])
         log_probs = model(x)["log_probs"]
         return slot_model.ctc_loss(log_probs, lengths, target, target_lengths, model.cfg.frames)
-    ys = _targets(outputs, SEQ_IDS, seq2seq.END)
-    y = torch.zeros(len(ys), max(map(len, ys)), dtype=torch.long)
-    for i, r in enumerate(ys):
-        y[i, : len(r)] = torch.tensor(r)
-    return seq2seq.loss(model, x, y)
+    return seq2seq.loss(model, x, seq2seq.pad(_targets(outputs, SEQ_IDS, seq2seq.END)))
 
 
 def grad_norms(model: torch.nn.Module) -> dict[str, float]:
@@ -130,24 +125,20 @@ def train(
     if _is_mlx(model):
         return _train_mlx(model, examples, steps, batch_size, lr, seed, hard_from, log_every, desc)
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
     binder = getattr(model, "binder", None)
-    history, start = [], time.perf_counter()
-    model.train()
-    for step in progress(range(1, steps + 1), desc=desc):
+
+    def loss_fn(step: int) -> torch.Tensor:
         if binder is not None:
             binder.hard = step > hard_from * steps
         idx = torch.randint(len(examples), (batch_size,), generator=gen).tolist()
-        loss = _loss(model, [examples[i] for i in idx])
-        if not torch.isfinite(loss):
-            raise FloatingPointError(f"{desc}: loss became {loss.item()} at step {step}")
-        opt.zero_grad()
-        if loss.requires_grad:  # the argmax ablation's binder gets no gradient; others still do
-            loss.backward()
-        if step % log_every == 0 or step == steps:
-            row = {"step": step, "loss": loss.item(), "seconds": time.perf_counter() - start}
-            history.append(row | {f"grad_{k}": v for k, v in grad_norms(model).items()})
-        opt.step()
+        return _loss(model, [examples[i] for i in idx])
+
+    def log() -> dict:  # the step's gradients are still in place when fit logs
+        norms = {f"grad_{k}": v for k, v in grad_norms(model).items()}
+        return {"seconds": time.perf_counter() - start, **norms}
+
+    start = time.perf_counter()
+    history = fit(model, loss_fn, steps, lr, evaluate=log, eval_every=log_every, desc=desc)
     model.eval()
     return history
 

@@ -11,8 +11,8 @@ import time
 import torch
 
 from distinv.models import seq2seq
-from distinv.progress import progress
 from distinv.seed import seed_everything
+from distinv.train import fit
 
 PAD, UNK = 0, 1  # input ids; output ids are seq2seq's PAD, START, END, then the symbols
 
@@ -49,18 +49,10 @@ class Seq2SeqLearner:
         self.model: torch.nn.Module | None = None
 
     def _encode_inputs(self, inputs: list[str]) -> torch.Tensor:
-        rows = [[self.in_ids.get(w, UNK) for w in s.split()] for s in inputs]
-        x = torch.zeros(len(rows), max(map(len, rows), default=1), dtype=torch.long)
-        for i, r in enumerate(rows):
-            x[i, : len(r)] = torch.tensor(r, dtype=torch.long)
-        return x
+        return seq2seq.pad([[self.in_ids.get(w, UNK) for w in s.split()] for s in inputs])
 
     def _encode_outputs(self, outputs: list[str]) -> torch.Tensor:
-        rows = [[self.out_ids[s] for s in o.split()] + [seq2seq.END] for o in outputs]
-        y = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)
-        for i, r in enumerate(rows):
-            y[i, : len(r)] = torch.tensor(r, dtype=torch.long)
-        return y
+        return seq2seq.pad([[self.out_ids[s] for s in o.split()] + [seq2seq.END] for o in outputs])
 
     def fit(self, pairs: list[tuple[str, str]], log_every: int = 50) -> list[dict]:
         """Train from scratch on (input, output) pairs; rows of {step, loss, seconds}."""
@@ -79,26 +71,19 @@ class Seq2SeqLearner:
             len(words) + 2, len(symbols) + 3, kind=self.kind, max_out=self.max_out, **self.arch
         )
         self.model = seq2seq.build(cfg)
-        opt = torch.optim.Adam(self.model.parameters(), lr=self.lr)
         gen = torch.Generator().manual_seed(self.seed)
-        history, start = [], time.perf_counter()
-        self.model.train()
-        for step in progress(range(1, self.steps + 1), desc=f"{self.kind} fit"):
+
+        def loss_fn(step: int) -> torch.Tensor:
             idx = torch.randint(len(pairs), (self.batch_size,), generator=gen).tolist()
             batch = [pairs[i] for i in idx]
             x = self._encode_inputs([inp for inp, _ in batch])
-            loss = seq2seq.loss(self.model, x, self._encode_outputs([out for _, out in batch]))
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"{self.kind}: loss became {loss.item()} at step {step}")
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            if step % log_every == 0 or step == self.steps:
-                history.append(
-                    {"step": step, "loss": loss.item(), "seconds": time.perf_counter() - start}
-                )
-        self.model.eval()
-        return history
+            return seq2seq.loss(self.model, x, self._encode_outputs([out for _, out in batch]))
+
+        start = time.perf_counter()
+        return fit(
+            self.model, loss_fn, self.steps, self.lr, desc=f"{self.kind} fit",
+            evaluate=lambda: {"seconds": time.perf_counter() - start}, eval_every=log_every,
+        )  # fmt: skip
 
     @torch.no_grad()
     def predict(self, inputs: list[str], batch_size: int = 500) -> list[str]:

@@ -135,7 +135,7 @@ class BoundVariableExecutor(nn.Module):
         self.pointer = nn.Linear(cfg.hidden, cfg.frames * width)
         self.out = nn.Linear(cfg.d_value, cfg.n_out - 1)
 
-    def forward(self, roles: torch.Tensor, resolved: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, roles: torch.Tensor, resolved: torch.Tensor) -> torch.Tensor:
         """roles (B, T, d_role), resolved (B, T, d_value) -> log_probs (B, T * frames, n_out)."""
         c, (B, T, _) = self.cfg, roles.shape
         e, K = c.emit_window, c.frames
@@ -147,7 +147,7 @@ class BoundVariableExecutor(nn.Module):
         read = self.out(value).log_softmax(-1)
         symbol = torch.logaddexp(mode[..., 1:2] + const, mode[..., 2:3] + read)
         log_probs = torch.cat([mode[..., :1], symbol], dim=-1)
-        return {"log_probs": log_probs.view(B, T * K, -1), "mode": mode, "pointer": pointer}
+        return log_probs.view(B, T * K, -1)
 
 
 class BindingModel(nn.Module):
@@ -188,9 +188,10 @@ class BindingModel(nn.Module):
             value = torch.einsum("bw,bwd->bd", value_at[:, t], torch.stack(resolved[-w:], 1))
             mem = self.memory.write(mem, write_slot[:, t], value)
         resolved_t = torch.stack(resolved[w - 1 :], 1)
-        out = self.executor(roles * valid, resolved_t)
-        out.update(slots=slots, gate=gate, literal=literal, write_slot=write_slot)
-        return out
+        log_probs = self.executor(roles * valid, resolved_t)
+        return dict(
+            log_probs=log_probs, slots=slots, gate=gate, literal=literal, write_slot=write_slot
+        )
 
 
 def ctc_loss(log_probs: torch.Tensor, lengths: torch.Tensor, targets, target_lengths, frames: int):

@@ -98,6 +98,14 @@ class LSTMSeq2Seq(nn.Module):
         return torch.cat(logits, dim=1)
 
 
+def pad(rows: list[list[int]]) -> torch.Tensor:
+    """Id sequences -> (B, longest) long tensor, PAD (0) after each row's end."""
+    x = torch.full((len(rows), max(map(len, rows), default=1)), PAD, dtype=torch.long)
+    for i, r in enumerate(rows):
+        x[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+    return x
+
+
 def build(cfg: Seq2SeqConfig) -> nn.Module:
     return TransformerSeq2Seq(cfg) if cfg.kind == "transformer" else LSTMSeq2Seq(cfg)
 
