@@ -27,18 +27,25 @@ SEQ_IDS = {s: i + 3 for i, s in enumerate(SYMBOLS)}  # 0 pad, 1 start, 2 end
 class Splits:
     train: list[data.Example]
     tests: dict[tuple[str, str], list[data.Example]]  # (capability, split) -> examples
+    validation: list[data.Example]  # the training distribution, for choosing among restarts
 
 
-def make_splits(n_train: int, n_test: int, seed: int) -> Splits:
-    """n_train programs per capability; n_test per (capability, split), new seed, no repeats."""
-    train, tests = [], {}
+def make_splits(n_train: int, n_test: int, seed: int, n_val: int = 200) -> Splits:
+    """n_train programs per capability; n_test per (capability, split), new seed, no repeats.
+
+    The validation set (n_val per capability) is drawn like training, with a third seed, and shares
+    no program with training or the tests: it is what `select` may look at.
+    """
+    train, tests, validation = [], {}, []
     for cap in data.CAPABILITIES:
         part = data.generate(cap, n_train, seed)
         seen = {e.program for e in part}
         train += part
         for split in SPLITS:
             tests[cap, split] = data.generate(cap, n_test, seed + 1, split == "heldout", seen)
-    return Splits(train, tests)
+        seen |= {e.program for split in SPLITS for e in tests[cap, split]}
+        validation += data.generate(cap, n_val, seed + 2, False, seen)
+    return Splits(train, tests, validation)
 
 
 def encode_programs(programs: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -298,6 +305,23 @@ def exact_match(model: torch.nn.Module, examples: list[data.Example]) -> float:
     """Fraction of programs whose whole output is right."""
     pred = predict(model, [e.program for e in examples])
     return sum(p == e.output for p, e in zip(pred, examples, strict=True)) / len(examples)
+
+
+def select(models: dict, validation: list[data.Example]) -> tuple[dict[str, str], dict[str, float]]:
+    """The best of each model's restarts on the validation set.
+
+    `models` maps candidate names "NAME #r" to trained models. Returns {NAME: the chosen candidate's
+    name} (ties go to the lowest r) and every candidate's validation exact match.
+    """
+    if not validation:
+        raise ValueError("select needs a non-empty validation set")
+    scores = {name: exact_match(m, validation) for name, m in models.items()}
+    best: dict[str, str] = {}
+    for name in models:
+        base = name.rsplit(" #", 1)[0]
+        if base not in best or scores[name] > scores[best[base]]:
+            best[base] = name
+    return best, scores
 
 
 def save(model, path: str | Path) -> Path:

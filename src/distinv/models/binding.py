@@ -187,7 +187,9 @@ class BindingModel(nn.Module):
             resolved.append(literal[:, t] * literal_value[:, t] + (1 - literal[:, t]) * read)
             value = torch.einsum("bw,bwd->bd", value_at[:, t], torch.stack(resolved[-w:], 1))
             mem = self.memory.write(mem, write_slot[:, t], value)
-        resolved_t = torch.stack(resolved[w - 1 :], 1)
+        # padding is masked out of what the executor sees: a program's output must not depend on
+        # the longer programs it is batched with (a padding token also reads a slot)
+        resolved_t = torch.stack(resolved[w - 1 :], 1) * valid
         log_probs = self.executor(roles * valid, resolved_t)
         return dict(
             log_probs=log_probs, slots=slots, gate=gate, literal=literal, write_slot=write_slot

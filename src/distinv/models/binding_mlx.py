@@ -134,7 +134,7 @@ class BindingModel(nn.Module):
             value = mx.einsum("bw,bwd->bd", value_at[:, t], mx.stack(resolved[-w:], axis=1))
             slot = write_slot[:, t][..., None]
             mem = mem * (1 - slot) + slot * value[:, None, :]
-        return self.executor(roles * valid, mx.stack(resolved[w - 1 :], axis=1))
+        return self.executor(roles * valid, mx.stack(resolved[w - 1 :], axis=1) * valid)
 
 
 def load_torch_state(model: BindingModel, state: dict) -> BindingModel:
