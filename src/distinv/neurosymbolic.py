@@ -23,6 +23,7 @@ some choice of meanings for the pair's other words makes the executor reproduce 
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 Meaning = tuple  # ("P", symbols) | ("DIR", symbol) | ("REP", n) | ("CONJ", order) | ("MOD", kind)
@@ -113,15 +114,11 @@ class NeuroSymbolicSCAN:
             changed = False
             for command, actions in unique:
                 ws, target = command.split(), actions.split()
-                options = [space[w] for w in dict.fromkeys(ws)]
-                n = 1
-                for o in options:
-                    n *= len(o)
-                if n == 1 and (command, actions) in used:
-                    continue
-                if n > self.max_combinations:
-                    continue
                 distinct = list(dict.fromkeys(ws))
+                options = [space[w] for w in distinct]
+                n = math.prod(len(o) for o in options)
+                if n > self.max_combinations or (n == 1 and (command, actions) in used):
+                    continue
                 keep = {w: set() for w in distinct}
                 for combo in itertools.product(*options):
                     meaning = dict(zip(distinct, combo, strict=True))

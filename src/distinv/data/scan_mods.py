@@ -23,7 +23,14 @@ from distinv.data import scan
 class Modification:
     name: str
     instructions: tuple[str, ...]  # one, or two composed (applied in order)
-    words: tuple[str, ...]  # the words whose meaning changes; commands with none are unaffected
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """The words whose meaning changes; commands with none of them are unaffected."""
+        out = []
+        for ins in map(str.split, self.instructions):
+            out += [ins[0], ins[2]] if ins[-1] == "swap" else [ins[0]]
+        return tuple(dict.fromkeys(out))
 
     def label(self, command: str) -> str:
         """The action sequence of `command` under the modified rules."""
@@ -33,9 +40,9 @@ class Modification:
             if len(ins) == 4 and ins[1] == "and" and ins[3] == "swap":
                 a, b = ins[0], ins[2]
                 words = [b if w == a else a if w == b else w for w in words]
-            elif ins[1] == "means" and len(ins) == 3 and ins[2] in scan.WORDS:
+            elif len(ins) == 3 and ins[1] == "means" and ins[2] in scan.WORDS:
                 words = [ins[2] if w == ins[0] else w for w in words]
-            elif ins[1] == "means":
+            elif len(ins) >= 3 and ins[1] == "means":
                 new[ins[0]] = ins[2:]
             else:
                 raise ValueError(f"cannot label with instruction {instruction!r}")
@@ -53,16 +60,12 @@ class Modification:
 
 
 MODIFICATIONS = (
-    Modification("swap", ("jump means walk",), ("jump",)),
-    Modification(
-        "new action",
-        ("jump means I_TURN_LEFT I_TURN_LEFT I_TURN_LEFT I_TURN_LEFT",),
-        ("jump",),
-    ),
-    Modification("left right swap", ("left and right swap",), ("left", "right")),
-    Modification("twice thrice", ("twice means thrice",), ("twice",)),
-    Modification("new word", ("skip means I_SKIP",), ("skip",)),
-    Modification("composed", ("jump means walk", "left and right swap"), ("jump", "left", "right")),
+    Modification("swap", ("jump means walk",)),
+    Modification("new action", ("jump means I_TURN_LEFT I_TURN_LEFT I_TURN_LEFT I_TURN_LEFT",)),
+    Modification("left right swap", ("left and right swap",)),
+    Modification("twice thrice", ("twice means thrice",)),
+    Modification("new word", ("skip means I_SKIP",)),
+    Modification("composed", ("jump means walk", "left and right swap")),
 )
 
 
