@@ -26,6 +26,8 @@ import itertools
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 Meaning = tuple  # ("P", symbols) | ("DIR", symbol) | ("REP", n) | ("CONJ", order) | ("MOD", kind)
 
 
@@ -161,6 +163,19 @@ class NeuroSymbolicSCAN:
                 out.append("")
         return out
 
+    def represent(self, commands: list[str]) -> np.ndarray:
+        """Counts of each structural meaning (see `structure`) per command, in a fixed order.
+
+        The executor's control flow depends on these alone; a primitive's actions are data.
+        """
+        columns = sorted({structure(m) for m in self.lexicon.values()}, key=repr)
+        index = {c: i for i, c in enumerate(columns)}
+        out = np.zeros((len(commands), len(columns)))
+        for row, command in enumerate(commands):
+            for m in self.parse(command):
+                out[row, index[structure(m)]] += 1
+        return out
+
     def modify(self, instruction: str) -> NeuroSymbolicSCAN:
         """A copy whose lexicon follows one instruction; the rest of the lexicon is unchanged.
 
@@ -197,3 +212,8 @@ class NeuroSymbolicSCAN:
         new = NeuroSymbolicSCAN(self.max_combinations, self.max_passes)
         new.lexicon, new.induction = lex, self.induction
         return new
+
+
+def structure(meaning: Meaning) -> Meaning:
+    """A meaning with a primitive's actions taken out: what the given executor branches on."""
+    return ("P",) if meaning[0] == "P" else meaning

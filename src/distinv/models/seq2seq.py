@@ -7,7 +7,7 @@ training, greedy at test time). Output ids: 0 padding, 1 start, 2 end, then the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.nn.functional as F
@@ -48,6 +48,8 @@ class TransformerSeq2Seq(nn.Module):
         d = cfg.d_model
         self.src = nn.Embedding(cfg.vocab, d)
         self.tgt = nn.Embedding(cfg.n_out, d)
+        for emb in (self.src, self.tgt):  # scaled by sqrt(d) below: unit size, like the positions
+            nn.init.normal_(emb.weight, std=d**-0.5)
         layer = dict(
             d_model=d, nhead=cfg.heads, dim_feedforward=2 * d, dropout=0.0, batch_first=True
         )
@@ -57,17 +59,34 @@ class TransformerSeq2Seq(nn.Module):
         self.out = nn.Linear(d, cfg.n_out)
         self.register_buffer("pe", _sinusoid(256, d), persistent=False)
 
-    def forward(self, x: torch.Tensor, y_in: torch.Tensor) -> torch.Tensor:
-        """x (B, T) tokens, y_in (B, U) START + target[:-1] -> logits (B, U, n_out)."""
-        scale = math.sqrt(self.cfg.d_model)
-        src = self.src(x) * scale + self.pe[: x.shape[1]]
-        tgt = self.tgt(y_in) * scale + self.pe[: y_in.shape[1]]
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, T) tokens -> encoder states (B, T, d_model), the representation the hull sees."""
+        src = self.src(x) * math.sqrt(self.cfg.d_model) + self.pe[: x.shape[1]]
+        return self.encoder(src, src_key_padding_mask=x == 0)
+
+    def decode(self, memory: torch.Tensor, x: torch.Tensor, y_in: torch.Tensor) -> torch.Tensor:
+        tgt = self.tgt(y_in) * math.sqrt(self.cfg.d_model) + self.pe[: y_in.shape[1]]
         causal = nn.Transformer.generate_square_subsequent_mask(y_in.shape[1])
-        memory = self.encoder(src, src_key_padding_mask=x == 0)
         h = self.decoder(
             tgt, memory, tgt_mask=causal, tgt_is_causal=True, memory_key_padding_mask=x == 0
         )
         return self.out(h)
+
+    def forward(self, x: torch.Tensor, y_in: torch.Tensor) -> torch.Tensor:
+        """x (B, T) tokens, y_in (B, U) START + target[:-1] -> logits (B, U, n_out)."""
+        return self.decode(self.encode(x), x, y_in)
+
+    @torch.no_grad()
+    def greedy(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1 + n) START and the greedy ids; the encoder runs once."""
+        memory = self.encode(x)
+        y = torch.full((x.shape[0], 1), START, dtype=torch.long)
+        for _ in range(self.cfg.max_out):
+            nxt = self.decode(memory, x, y)[:, -1].argmax(-1, keepdim=True)
+            y = torch.cat([y, nxt], dim=1)
+            if bool((y == END).any(1).all()):
+                break
+        return y
 
 
 class LSTMSeq2Seq(nn.Module):
@@ -83,19 +102,41 @@ class LSTMSeq2Seq(nn.Module):
         self.decoder = nn.LSTM(d + h, h, batch_first=True)
         self.out = nn.Linear(2 * h, cfg.n_out)
 
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, T) tokens -> encoder states (B, T, hidden), the representation the hull sees."""
+        return self.encoder(self.src(x))[0]
+
+    def _start(self, x: torch.Tensor):
+        enc, state = self.encoder(self.src(x))
+        return enc, (x == 0).unsqueeze(1), state, enc.new_zeros(x.shape[0], 1, enc.shape[-1])
+
+    def _step(self, y_u, enc, mask, state, context):
+        """One decoder step (input feeding): y_u (B, 1) -> logits (B, 1, n_out), state, context."""
+        h, state = self.decoder(torch.cat([self.tgt(y_u), context], dim=-1), state)
+        scores = (h @ enc.transpose(1, 2)).masked_fill(mask, -1e9)
+        context = scores.softmax(-1) @ enc
+        return self.out(torch.cat([h, context], dim=-1)), state, context
+
     def forward(self, x: torch.Tensor, y_in: torch.Tensor) -> torch.Tensor:
         """x (B, T) tokens, y_in (B, U) START + target[:-1] -> logits (B, U, n_out)."""
-        enc, state = self.encoder(self.src(x))
-        mask = (x == 0).unsqueeze(1)
-        context = enc.new_zeros(x.shape[0], 1, enc.shape[-1])
+        enc, mask, state, context = self._start(x)
         logits = []
         for u in range(y_in.shape[1]):
-            step = torch.cat([self.tgt(y_in[:, u : u + 1]), context], dim=-1)
-            h, state = self.decoder(step, state)
-            scores = (h @ enc.transpose(1, 2)).masked_fill(mask, -1e9)
-            context = scores.softmax(-1) @ enc
-            logits.append(self.out(torch.cat([h, context], dim=-1)))
+            out, state, context = self._step(y_in[:, u : u + 1], enc, mask, state, context)
+            logits.append(out)
         return torch.cat(logits, dim=1)
+
+    @torch.no_grad()
+    def greedy(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, 1 + n) START and the greedy ids; one decoder step per symbol."""
+        enc, mask, state, context = self._start(x)
+        y = torch.full((x.shape[0], 1), START, dtype=torch.long)
+        for _ in range(self.cfg.max_out):
+            out, state, context = self._step(y[:, -1:], enc, mask, state, context)
+            y = torch.cat([y, out.argmax(-1)], dim=1)
+            if bool((y == END).any(1).all()):
+                break
+        return y
 
 
 def pad(rows: list[list[int]]) -> torch.Tensor:
@@ -110,6 +151,22 @@ def build(cfg: Seq2SeqConfig) -> nn.Module:
     return TransformerSeq2Seq(cfg) if cfg.kind == "transformer" else LSTMSeq2Seq(cfg)
 
 
+def grow(model: nn.Module, vocab: int, n_out: int) -> nn.Module:
+    """The same model with room for more input tokens and output ids (new rows initialised fresh).
+
+    What fine-tuning on a new word or a new action needs: the trained rows are kept unchanged.
+    """
+    cfg = model.cfg
+    if vocab < cfg.vocab or n_out < cfg.n_out:
+        raise ValueError(f"grow only adds rows: ({cfg.vocab}, {cfg.n_out}) -> ({vocab}, {n_out})")
+    bigger = build(replace(cfg, vocab=vocab, n_out=n_out))
+    new = bigger.state_dict()
+    for name, old in model.state_dict().items():
+        new[name][tuple(slice(0, n) for n in old.shape)] = old
+    bigger.load_state_dict(new)
+    return bigger
+
+
 def loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Teacher-forced cross-entropy; y (B, U) is target + END, PAD-padded."""
     y_in = F.pad(y[:, :-1], (1, 0), value=START)
@@ -120,13 +177,8 @@ def loss(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def greedy(model: nn.Module, x: torch.Tensor) -> list[list[int]]:
     """Greedy decoding until END (or max_out symbols): x (B, T) -> output ids without END."""
-    y = torch.full((x.shape[0], 1), START, dtype=torch.long)
-    for _ in range(model.cfg.max_out):
-        nxt = model(x, y)[:, -1].argmax(-1, keepdim=True)
-        y = torch.cat([y, nxt], dim=1)
-        if bool((y == END).any(1).all()):
-            break
+    model.eval()
     out = []
-    for row in y[:, 1:].tolist():
+    for row in model.greedy(x)[:, 1:].tolist():
         out.append(row[: row.index(END)] if END in row else row)
     return out
