@@ -40,6 +40,7 @@ format: $(STAMP)
 # Performance targets, as ratios measured in one run (not part of `make test`).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/hull_bench.py --out _build/bench_hull.json
+	$(BIN)/python benchmarks/physics_bench.py --out _build/bench_physics.json
 
 clean:
 	rm -rf _build

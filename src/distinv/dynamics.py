@@ -1,0 +1,328 @@
+"""Models of the ball worlds (chapter 06): who predicts the next frame, and how a law is changed.
+
+- `blind`: an MLP from the balls' state to the change of state over one frame; it never sees
+  the laws of its world.
+- `conditioned`: the same MLP also given the world's laws at that instant: gravity g(t),
+  friction, restitution and damping.
+- `structured`: given the physics (the equations `distinv.physics` integrates, the same ones that
+  made the data), it infers the four laws of a trajectory from its first observed frames by
+  fitting them (the cross-entropy method: simulate many candidates, keep the best, resample), and
+  rolls out with the simulator. A modification changes an inferred law and simulates again.
+  Nothing in it is trained across trajectories; what it learns is per trajectory, from
+  observation.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from distinv import physics
+from distinv.seed import seed_everything
+from distinv.train import fit
+
+LAWS = ("gravity", "friction", "restitution", "damping")
+SEARCH = {"gravity": (0.0, 40.0), "friction": (0.0, 1.0), "restitution": (0.0, 1.0),
+          "damping": (0.0, 1.0)}  # fmt: skip  # where the fit looks: far wider than training
+
+
+def law_arrays(worlds: list[physics.World]) -> dict[str, np.ndarray]:
+    """Each World field as an array over trajectories."""
+    return {
+        f: np.array([getattr(w, f) for w in worlds]) for f in physics.World.__dataclass_fields__
+    }
+
+
+def inputs(data: physics.Trajectories, rows, frames, states=None, worlds=None,
+           laws: bool = False) -> np.ndarray:  # fmt: skip
+    """What a step model reads at (trajectory, frame) pairs: both balls' x, y, vx, vy, their radii
+    and presence (12 numbers), and with `laws` also g at that frame's time, friction, restitution
+    and damping (4 more). `states` (k, 2, 4) replaces the true states; `worlds` the true laws."""
+    rows, frames = np.asarray(rows), np.asarray(frames)
+    s = data.states[rows, frames] if states is None else states
+    x = [s.reshape(len(rows), 8), data.radius[rows], data.present[rows].astype(float)]
+    if laws:
+        w = law_arrays(data.worlds if worlds is None else worlds)
+        t = frames * data.dt
+        g = w["gravity"][rows] * (1 + w["wave"][rows] * np.sin(w["omega"][rows] * t))
+        x.append(np.stack([g, w["friction"][rows], w["restitution"][rows], w["damping"][rows]], 1))
+    return np.concatenate(x, 1)
+
+
+class StepMLP(nn.Module):
+    """Next frame = this frame + a normalised MLP's output, for the balls that are present."""
+
+    def __init__(self, n_in: int, width: int = 128, depth: int = 3):
+        super().__init__()
+        layers, d = [], n_in
+        for _ in range(depth):
+            layers += [nn.Linear(d, width), nn.SiLU()]
+            d = width
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(width, 8)
+        self.register_buffer("x_mean", torch.zeros(n_in))
+        self.register_buffer("x_std", torch.ones(n_in))
+        self.register_buffer("y_std", torch.ones(8))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last hidden layer: the representation the hull is taken in."""
+        return self.body((x - self.x_mean) / self.x_std)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x)) * self.y_std
+
+
+@dataclass(frozen=True)
+class StepRecipe:
+    steps: int = 3000
+    batch_size: int = 256
+    lr: float = 0.001
+    width: int = 128
+    depth: int = 3
+
+
+class StepModel:
+    """`blind` or `conditioned`: trained on one-frame transitions, rolled out autoregressively."""
+
+    def __init__(self, kind: str, recipe: StepRecipe = StepRecipe(), seed: int = 0):
+        if kind not in ("blind", "conditioned"):
+            raise ValueError(f"unknown step model {kind!r}; known: blind, conditioned")
+        self.kind, self.recipe, self.seed = kind, recipe, seed
+        self.net: StepMLP | None = None
+
+    def inputs(self, data, rows, frames, states=None, worlds=None) -> np.ndarray:
+        """This model's inputs at (trajectory, frame) pairs (see `inputs`)."""
+        return inputs(data, rows, frames, states, worlds, laws=self.kind == "conditioned")
+
+    def fit(self, data: physics.Trajectories) -> StepModel:
+        seed_everything(self.seed)
+        T = data.states.shape[1]
+        rows, frames = np.repeat(np.arange(len(data)), T - 1), np.tile(np.arange(T - 1), len(data))
+        x = self.inputs(data, rows, frames)
+        y = (data.states[rows, frames + 1] - data.states[rows, frames]).reshape(-1, 8)
+        mask = np.repeat(data.present[rows], 4, axis=1).astype(float)  # absent balls do not count
+        self.net = StepMLP(x.shape[1], self.recipe.width, self.recipe.depth)
+        X, Y, M = (torch.tensor(a, dtype=torch.float32) for a in (x, y, mask))
+        self.net.x_mean.copy_(X.mean(0))
+        self.net.x_std.copy_(X.std(0).clamp_min(1e-6))
+        self.net.y_std.copy_(
+            (Y * M).pow(2).sum(0).div(M.sum(0).clamp_min(1)).sqrt().clamp_min(1e-6)
+        )
+        gen = torch.Generator().manual_seed(self.seed)
+        fixed = torch.randint(len(X), (4096,), generator=gen)  # the loss is logged on these
+
+        def loss_on(idx: torch.Tensor) -> torch.Tensor:
+            err = (self.net(X[idx]) - Y[idx]) / self.net.y_std
+            return (err.pow(2) * M[idx]).sum() / M[idx].sum()
+
+        def loss_fn(step: int) -> torch.Tensor:
+            return loss_on(torch.randint(len(X), (self.recipe.batch_size,), generator=gen))
+
+        start = time.perf_counter()
+        with torch.no_grad():
+            first = {"step": 0, "loss": float("nan"), "fixed_loss": loss_on(fixed).item()}
+        log = fit(self.net, loss_fn, self.recipe.steps, self.recipe.lr, desc=self.kind,
+                  evaluate=lambda: {"fixed_loss": loss_on(fixed).item(),
+                                    "seconds": time.perf_counter() - start},
+                  eval_every=max(1, self.recipe.steps // 20))  # fmt: skip
+        self.history = [{**first, "seconds": 0.0}, *log]
+        return self
+
+    @torch.no_grad()
+    def rollout(self, data: physics.Trajectories, start: int, n_steps: int,
+                worlds: list | None = None) -> np.ndarray:  # fmt: skip
+        """(n, n_steps + 1, 2, 4) from the true frame `start`, each frame from the model's last.
+        `worlds` replaces the trajectories' laws (what the conditioned model is told)."""
+        if self.net is None:
+            raise RuntimeError("rollout before fit")
+        self.net.eval()
+        s = data.states[:, start].copy()
+        out = [s]
+        keep = data.present[..., None].astype(float)
+        rows = np.arange(len(data))
+        for k in range(n_steps):
+            x = self.inputs(data, rows, np.full(len(data), start + k), s, worlds)
+            d = self.net(torch.tensor(x, dtype=torch.float32)).numpy().reshape(-1, 2, 4)
+            s = s + d * keep
+            out.append(s)
+        return np.stack(out, 1)
+
+    @torch.no_grad()
+    def represent(self, data: physics.Trajectories, rows, frames) -> np.ndarray:
+        """The last hidden layer at (trajectory, frame) pairs: (k, width)."""
+        if self.net is None:
+            raise RuntimeError("represent before fit")
+        self.net.eval()
+        x = torch.tensor(self.inputs(data, rows, frames), dtype=torch.float32)
+        return self.net.features(x).numpy()
+
+
+def _balls(data: physics.Trajectories, rows: np.ndarray, k: int, t: int) -> physics.Balls:
+    """The k-ball trajectories `rows` at frame t as simulator input."""
+    s = data.states[rows, t, :k]
+    return physics.Balls(s[..., :2], s[..., 2:], data.radius[rows, :k], data.mass[rows, :k])
+
+
+def _groups(data: physics.Trajectories):
+    for k in (1, 2):
+        rows = np.flatnonzero(data.present.sum(1) == k)
+        if len(rows):
+            yield k, rows
+
+
+class Structured:
+    """Infer the four laws of each trajectory from its first `observe` frames, then simulate.
+
+    Given: `distinv.physics`'s equations (gravity, Coulomb friction, restitution, linear drag,
+    constant in time). Inferred per trajectory: the four numbers, by the cross-entropy method over
+    SEARCH, scoring a candidate by how well the simulator reproduces the observed frames.
+    """
+
+    def __init__(self, observe: int = 20, candidates: int = 64, iterations: int = 8,
+                 elite: int = 8, seed: int = 0):  # fmt: skip
+        if observe < 2 or candidates < 2 or iterations < 1 or not 1 <= elite <= candidates:
+            raise ValueError(
+                "need observe >= 2, candidates >= 2, iterations >= 1, elite in [1, candidates]"
+            )
+        self.observe, self.candidates, self.iterations, self.elite = (
+            observe,
+            candidates,
+            iterations,
+            elite,
+        )
+        self.seed = seed
+
+    def fit(self, data: physics.Trajectories | None = None) -> Structured:
+        """Nothing is trained across trajectories; kept for the shared interface."""
+        return self
+
+    def infer(self, data: physics.Trajectories) -> dict[str, np.ndarray]:
+        """Each law per trajectory (n,), fitted to frames 0..observe."""
+        if data.states.shape[1] <= self.observe:
+            raise ValueError(f"need more than {self.observe} frames to observe")
+        rng = np.random.default_rng(self.seed)
+        lo = np.array([SEARCH[k][0] for k in LAWS])
+        hi = np.array([SEARCH[k][1] for k in LAWS])
+        out = np.zeros((len(data), 4))
+        for k, rows in _groups(data):
+            n, P = len(rows), self.candidates
+            mean, std = np.tile((lo + hi) / 2, (n, 1)), np.tile((hi - lo) / 2, (n, 1))
+            best, best_err = mean.copy(), np.full(n, np.inf)
+            target = data.states[rows, 1 : self.observe + 1, :k]
+            start = _balls(data, np.repeat(rows, P), k, 0)
+            for _ in range(self.iterations):
+                cand = np.clip(
+                    mean[:, None] + std[:, None] * rng.standard_normal((n, P, 4)), lo, hi
+                )
+                worlds = [physics.World(*c) for c in cand.reshape(-1, 4)]
+                sim = physics.simulate(worlds, start, self.observe, data.dt)[:, 1:]
+                err = ((sim.reshape(n, P, *target.shape[1:]) - target[:, None]) ** 2).mean(
+                    (2, 3, 4)
+                )
+                order = np.argsort(err, axis=1)[:, : self.elite]
+                elite = np.take_along_axis(cand, order[..., None], 1)
+                mean, std = elite.mean(1), elite.std(1) + 1e-3 * (hi - lo)
+                top = np.take_along_axis(err, order[:, :1], 1)[:, 0]
+                better = top < best_err
+                best[better], best_err[better] = elite[better, 0], top[better]
+            out[rows] = best
+        return {name: out[:, i] for i, name in enumerate(LAWS)}
+
+    def rollout(self, data: physics.Trajectories, start: int, n_steps: int,
+                laws: dict | None = None) -> np.ndarray:  # fmt: skip
+        """(n, n_steps + 1, 2, 4): the simulator from the true frame `start` under the inferred
+        (or given) laws."""
+        laws = self.infer(data) if laws is None else laws
+        out = np.zeros((len(data), n_steps + 1, 2, 4))
+        for k, rows in _groups(data):
+            worlds = [physics.World(*(float(laws[name][i]) for name in LAWS)) for i in rows]
+            traj = physics.simulate(worlds, _balls(data, rows, k, start), n_steps, data.dt,
+                                    t0=start * data.dt)  # fmt: skip
+            out[rows, :, :k] = traj
+        return out
+
+
+def changed(laws: dict[str, np.ndarray], scale: dict | None = None, value: dict | None = None):
+    """Laws with some multiplied (`scale`, e.g. gravity=1.1) or replaced (`value`, e.g.
+    gravity=1.6); ValueError for an unknown law or a bad number."""
+    out = {k: np.asarray(v, dtype=float).copy() for k, v in laws.items()}
+    for how, change in (("scale", scale or {}), ("value", value or {})):
+        for name, x in change.items():
+            if name not in LAWS:
+                raise ValueError(f"unknown law {name!r}; known: {', '.join(LAWS)}")
+            if not (isinstance(x, int | float) and np.isfinite(x) and x >= 0):
+                raise ValueError(f"{how} for {name} must be a finite number >= 0, got {x!r}")
+            out[name] = out[name] * x if how == "scale" else np.full_like(out[name], x)
+    if (out["restitution"] > 1).any():
+        raise ValueError("the change makes restitution larger than 1")
+    return out
+
+
+def true_laws(data: physics.Trajectories) -> dict[str, np.ndarray]:
+    w = law_arrays(data.worlds)
+    return {name: w[name] for name in LAWS}
+
+
+def worlds_of(laws: dict[str, np.ndarray]) -> list[physics.World]:
+    return [physics.World(*(float(laws[k][i]) for k in LAWS)) for i in range(len(laws["gravity"]))]
+
+
+def what_if(model: Structured, data: physics.Trajectories, n_steps: int,
+            scale: dict | None = None, value: dict | None = None):  # fmt: skip
+    """The counterfactual: infer each trajectory's laws from its observed frames, change them
+    (`changed`), simulate on from the last observed frame. Returns (laws used, trajectories
+    (n, n_steps + 1, 2, 4))."""
+    laws = changed(model.infer(data), scale, value)
+    return laws, model.rollout(data, model.observe, n_steps, laws)
+
+
+def counterfactual(data: physics.Trajectories, start: int, n_steps: int,
+                   scale: dict | None = None, value: dict | None = None) -> np.ndarray:  # fmt: skip
+    """The right answer to a what-if: the true laws changed, simulated from the true frame."""
+    return Structured().rollout(data, start, n_steps, changed(true_laws(data), scale, value))
+
+
+def position_mse(pred: np.ndarray, true: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Per trajectory: squared position error (m^2), averaged over frames after the first, present
+    balls and both coordinates."""
+    err = ((pred[:, 1:, :, :2] - true[:, 1:, :, :2]) ** 2).mean((1, 3))  # (n, 2)
+    return (err * present).sum(1) / present.sum(1)
+
+
+def energy_error(pred: np.ndarray, true: np.ndarray, data: physics.Trajectories, start: int):
+    """Per trajectory: |E_pred - E_true| at the rollout's last frame over the true energy at its
+    first; energies under the true world's gravity (J/J)."""
+    e_pred = physics.energy(pred, data.mass, data.worlds, data.dt, start * data.dt)
+    e_true = physics.energy(true, data.mass, data.worlds, data.dt, start * data.dt)
+    return np.abs(e_pred[:, -1] - e_true[:, -1]) / e_true[:, 0]
+
+
+def roughness(traj: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Per trajectory: mean squared second difference of positions (m^2), bounces included."""
+    d2 = ((traj[:, 2:, :, :2] - 2 * traj[:, 1:-1, :, :2] + traj[:, :-2, :, :2]) ** 2).sum(-1)
+    return (d2.mean(1) * present).sum(1) / present.sum(1)
+
+
+def evaluate(models: dict, data: physics.Trajectories, start: int, n_steps: int) -> dict:
+    """Every model's rollout from frame `start` on every trajectory: {name: {mse, energy,
+    roughness (per trajectory), pred}}, the truth under "true", and the structured model's laws."""
+    true = data.states[:, start : start + n_steps + 1]
+    out = {"true": {"roughness": roughness(true, data.present), "pred": true}}
+    for name, model in models.items():
+        if isinstance(model, Structured):
+            laws = model.infer(data)
+            pred = model.rollout(data, start, n_steps, laws=laws)
+        else:
+            laws, pred = None, model.rollout(data, start, n_steps)
+        out[name] = {
+            "mse": position_mse(pred, true, data.present),
+            "energy": energy_error(pred, true, data, start),
+            "roughness": roughness(pred, data.present),
+            "pred": pred,
+            "laws": laws,
+        }
+    return out
