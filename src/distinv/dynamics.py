@@ -78,7 +78,7 @@ class StepMLP(nn.Module):
 
 @dataclass(frozen=True)
 class StepRecipe:
-    steps: int = 3000
+    steps: int = 10000
     batch_size: int = 256
     lr: float = 0.001
     width: int = 128
