@@ -1,5 +1,5 @@
-"""`distinv`: list chapters, run one with other parameters, build the book, export SCAN, and
-answer a binding program with the binding chapter's model."""
+"""`distinv`: list chapters, run one with other parameters, build the book, export SCAN, answer a
+binding program with the binding chapter's model, and search ARC tasks."""
 
 from __future__ import annotations
 
@@ -89,6 +89,49 @@ def cmd_binding_solve(args) -> int:
     return 0
 
 
+def cmd_arc_solve(args) -> int:
+    import numpy as np
+
+    from distinv import arc
+
+    split, task = arc.task_by_id(args.task_id)
+    result = arc.solve(task, args.budget, args.depth)
+    print(f"task {task.id} ({split}), {result.tried} programs tried in {result.seconds:.2f} s")
+    if not result.programs:
+        print("no program fits every training pair")
+        return 1
+    for rank, program in enumerate(result.programs[:2], 1):
+        print(f"program {rank}: {program}")
+    for i, attempts in enumerate(result.predictions):
+        for k, grid in enumerate(attempts, 1):
+            print(f"test {i}, attempt {k}:")
+            print("\n".join("".join(map(str, row)) for row in np.asarray(grid)))
+    print("solved" if arc.solved(task, result) else "not solved")
+    return 0
+
+
+def cmd_arc_eval(args) -> int:
+    from distinv import arc
+
+    tasks = arc.load(args.split)
+    if args.limit:
+        tasks = tasks[: args.limit]
+    results = arc.evaluate(tasks, args.budget, args.depth, args.workers)
+    rows = [{"task": t.id, "solved": arc.solved(t, r), "false_positive": arc.false_positive(t, r),
+             "programs": r.programs[:2], "tried": r.tried, "seconds": r.seconds,
+             "timed_out": r.timed_out} for t, r in zip(tasks, results, strict=True)]  # fmt: skip
+    n_ok = sum(r["solved"] for r in rows)
+    out = Path(args.out or f"arc1_{args.split}_results.json")
+    out.write_text(json.dumps({"split": args.split, "budget": args.budget, "depth": args.depth,
+                               "tasks": rows}, indent=1))  # fmt: skip
+    print(
+        f"ARC-AGI-1 {args.split}: {n_ok}/{len(rows)} solved ({n_ok / len(rows):.1%}), "
+        f"false positives {sum(r['false_positive'] for r in rows)}, budget {args.budget} s/task"
+    )
+    print(f"per-task results: {out}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="distinv", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -121,6 +164,22 @@ def parser() -> argparse.ArgumentParser:
     vs.add_argument("program")
     vs.add_argument("--checkpoint", help="default: _build/checkpoints/binding.pt (make book)")
     vs.set_defaults(fn=cmd_binding_solve)
+
+    a = sub.add_parser("arc", help="ARC-AGI-1 program search").add_subparsers(
+        dest="arc", required=True
+    )
+    a_solve = a.add_parser("solve", help="search one task; print the program and predicted grids")
+    a_solve.add_argument("task_id")
+    a_eval = a.add_parser("eval", help="score a whole split; per-task results as JSON")
+    a_eval.add_argument("--split", choices=("train", "eval"), default="eval")
+    a_eval.add_argument("--workers", type=int, default=2)
+    a_eval.add_argument("--limit", type=int, default=0, help="only the first N tasks (0: all)")
+    a_eval.add_argument("--out", help="JSON file (default arc1_<split>_results.json)")
+    for q in (a_solve, a_eval):
+        q.add_argument("--budget", type=float, default=10.0, help="seconds per task")
+        q.add_argument("--depth", type=int, default=2, help="most primitives in a program")
+    a_solve.set_defaults(fn=cmd_arc_solve)
+    a_eval.set_defaults(fn=cmd_arc_eval)
     return p
 
 

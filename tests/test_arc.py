@@ -1,0 +1,65 @@
+"""ARC: the DSL's primitives, the program search, the scoring rule, the CLI's errors."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from distinv import arc
+from distinv.cli import main
+
+G = np.array
+
+
+def test_primitives_on_small_grids():
+    g = G([[0, 0, 0, 0], [0, 3, 3, 0], [0, 0, 3, 0], [0, 0, 0, 0]])
+    assert arc.crop(g).tolist() == [[3, 3], [0, 3]]
+    assert arc.gravity(G([[1, 0], [0, 0], [0, 2]]), 0).tolist() == [[0, 0], [0, 0], [1, 2]]
+    ring = G([[0, 0, 0, 0, 0], [0, 4, 4, 4, 0], [0, 4, 0, 4, 0], [0, 4, 4, 4, 0], [0, 0, 0, 0, 0]])
+    assert arc.fill_enclosed(ring)[2, 2] == 4 and arc.fill_enclosed(g) is None
+    halves = G([[1, 0, 5, 1, 1], [0, 0, 5, 0, 1]])  # a separator column of 5s
+    assert arc.combine(halves, 1, "and").tolist() == [[1, 0], [0, 0]]
+    assert arc.combine(halves, 1, "xor").tolist() == [[0, 1], [0, 1]]
+    two = G([[1, 0, 0, 0, 0], [0, 0, 0, 2, 2], [0, 0, 0, 2, 2]])  # background 0: the most common
+    assert arc.PRIMITIVES["largest_object"](two).tolist() == [[2, 2], [2, 2]]
+    assert arc.PRIMITIVES["smallest_object"](two).tolist() == [[1]]
+    noisy = G([[1, 0, 0], [0, 0, 0], [0, 2, 2]])
+    assert arc.denoise(noisy).tolist() == [[0, 0, 0], [0, 0, 0], [0, 2, 2]]
+
+
+def test_search_finds_a_rotation_with_a_colour_map_and_predicts_the_test():
+    rng = np.random.default_rng(0)
+    grids = [rng.integers(0, 3, size=(3, 4)) for _ in range(4)]
+    swap = np.array([0, 2, 1, 3, 4, 5, 6, 7, 8, 9])  # colours 1 and 2 swap
+    train = [(g, swap[np.rot90(g)]) for g in grids[:3]]
+    result = arc.search(train, [grids[3]], budget=10.0, depth=1)
+    assert result.programs[0] == "rot90 | colours 1->2 2->1"
+    assert np.array_equal(result.predictions[0][0], swap[np.rot90(grids[3])])
+    task = SimpleNamespace(id="toy", train=train, test=[(grids[3], swap[np.rot90(grids[3])])])
+    assert arc.solved(task, result) and not arc.false_positive(task, result)
+    wrong = SimpleNamespace(id="toy", train=train, test=[(grids[3], np.zeros((1, 1), int))])
+    assert not arc.solved(wrong, result) and arc.false_positive(wrong, result)
+
+
+def test_the_budget_stops_the_search():
+    g = np.arange(12).reshape(3, 4) % 10
+    result = arc.search([(g, g + 0)], [g], budget=1e-9, depth=3)
+    assert result.timed_out and result.tried <= 1
+
+
+def test_malformed_tasks_and_unknown_ids_are_refused(capsys):
+    with pytest.raises(ValueError, match="at least one training pair"):
+        arc.search([], [])
+    with pytest.raises(ValueError, match="non-empty 2-D"):
+        arc.search([(np.zeros((0, 3), int), np.zeros((1, 1), int))], [])
+    with pytest.raises(ValueError, match="unknown split"):
+        arc.load("test")
+    assert main(["arc", "solve", "not-a-task"]) == 2
+    assert "unknown ARC-AGI-1 task id 'not-a-task'" in capsys.readouterr().err
+
+
+def test_arc_agi_1_is_pinned_and_a_known_task_is_solved(capsys):
+    assert len(arc.load("train")) == 400 and len(arc.load("eval")) == 400
+    assert main(["arc", "solve", "1e0a9b12", "--depth", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "program 1: gravity_down" in out and out.rstrip().endswith("solved")
