@@ -63,3 +63,28 @@ def test_arc_agi_1_is_pinned_and_a_known_task_is_solved(capsys):
     assert main(["arc", "solve", "1e0a9b12", "--depth", "1"]) == 0
     out = capsys.readouterr().out
     assert "program 1: gravity_down" in out and out.rstrip().endswith("solved")
+
+
+def test_self_kron_and_dedupe():
+    g = G([[0, 7], [7, 7]])
+    out = arc.self_kron(g)
+    assert out.shape == (4, 4) and (out[:2, :2] == 0).all() and np.array_equal(out[2:, 2:], g)
+    assert arc.dedupe(G([[1, 1, 2], [1, 1, 2], [3, 3, 4]])).tolist() == [[1, 2], [3, 4]]
+
+
+def test_a_local_rule_is_kept_only_if_it_generalises_within_the_training_pairs():
+    # Rule: a cell left of a 1 becomes 2; each pair shows patterns the others also show.
+    def make(row):
+        a = G([row])
+        b = a.copy()
+        b[0, :-1][a[0, 1:] == 1] = 2
+        return a, b
+
+    pairs = [make([0, 0, 1, 0]), make([0, 0, 0, 1, 0]), make([0, 0, 1, 0, 0])]
+    table = arc._local_rule(pairs)
+    assert table is not None
+    program = arc.Program((), local=table)
+    assert program(G([[0, 0, 0, 1, 0, 0]])).tolist() == [[0, 0, 2, 1, 0, 0]]
+    # One pair whose pattern no other pair shows cannot be checked by leave-one-out: refused.
+    assert arc._local_rule([make([0, 0, 1, 0]), (G([[5, 5]]), G([[6, 6]]))]) is None
+    assert arc._local_rule([make([0, 0, 1, 0])]) is None  # one pair: nothing to check against

@@ -51,8 +51,9 @@ def task_by_id(task_id: str):
 
 
 def background(g: Grid) -> int:
-    """The most common colour."""
-    return int(np.bincount(g.ravel(), minlength=10).argmax())
+    """Black (0), ARC's usual background, where the grid has any; else the most common colour."""
+    counts = np.bincount(g.ravel(), minlength=10)
+    return 0 if counts[0] else int(counts.argmax())
 
 
 def crop(g: Grid) -> Grid | None:
@@ -203,6 +204,23 @@ def unique_colour_object(g: Grid) -> Grid | None:
     return g[once[0][0], once[0][1]] if len(once) == 1 else None
 
 
+def self_kron(g: Grid, invert: bool = False) -> Grid | None:
+    """Each cell becomes a copy of the whole grid where it is not background (or where it is)."""
+    if g.size > 36:
+        return None
+    mask = (g == background(g)) if invert else (g != background(g))
+    return np.kron(mask, g) + np.kron(~mask, np.full_like(g, background(g)))
+
+
+def dedupe(g: Grid) -> Grid | None:
+    """Runs of identical rows, then of identical columns, kept once."""
+    keep_r = [0] + [i for i in range(1, g.shape[0]) if not np.array_equal(g[i], g[i - 1])]
+    h = g[keep_r]
+    keep_c = [0] + [j for j in range(1, h.shape[1]) if not np.array_equal(h[:, j], h[:, j - 1])]
+    out = h[:, keep_c]
+    return out if out.shape != g.shape else None
+
+
 PRIMITIVES: dict[str, Callable[[Grid], Grid | None]] = {
     "rot90": lambda g: np.rot90(g, 1),
     "rot180": lambda g: np.rot90(g, 2),
@@ -240,6 +258,9 @@ PRIMITIVES: dict[str, Callable[[Grid], Grid | None]] = {
     "keep_largest": keep_largest,
     "hollow": hollow,
     "unique_colour_object": unique_colour_object,
+    "self_kron": self_kron,
+    "self_kron_inverse": lambda g: self_kron(g, invert=True),
+    "dedupe": dedupe,
     **{
         f"{op}_{side}": (lambda g, a=axis, o=op: combine(g, a, o))
         for op in ("and", "or", "xor", "nor")
@@ -255,6 +276,7 @@ PRIMITIVES: dict[str, Callable[[Grid], Grid | None]] = {
 class Program:
     steps: tuple[str, ...]
     colours: tuple[tuple[int, int], ...] = ()  # a colour map applied last, (from, to) pairs
+    local: dict | None = field(default=None, compare=False, hash=False)  # 3x3 pattern -> colour
 
     def __call__(self, g: Grid) -> Grid | None:
         for name in self.steps:
@@ -266,13 +288,52 @@ class Program:
             for a, b in self.colours:
                 table[a] = b
             g = table[g]
+        if self.local is not None:
+            keys = _patches(g)
+            g = np.array([self.local.get(k, c) for k, c in zip(keys, g.ravel().tolist(), strict=True)],
+                         dtype=g.dtype).reshape(g.shape)  # fmt: skip
         return g
 
     def __str__(self) -> str:
         text = " | ".join(self.steps) or "identity"
         if self.colours:
             text += " | colours " + " ".join(f"{a}->{b}" for a, b in self.colours)
+        if self.local is not None:
+            text += f" | local rule ({len(self.local)} patterns)"
         return text
+
+
+def _patches(g: Grid) -> list[bytes]:
+    """Each cell's 3x3 neighbourhood (outside the grid: 10), as a hashable key, row by row."""
+    p = np.pad(g.astype(np.int8), 1, constant_values=10)
+    w = np.lib.stride_tricks.sliding_window_view(p, (3, 3)).reshape(-1, 9)
+    return [row.tobytes() for row in w]
+
+
+def _local_rule(pairs: list[tuple[Grid, Grid]]) -> dict | None:
+    """The output colour of each 3x3 input pattern, if the training pairs agree on every one; at
+    test time a pattern never seen keeps its colour. Accepted only if it also passes
+    leave-one-out on the training pairs: fitted on all but one, it must get that one right."""
+    if len(pairs) < 2 or any(a.shape != b.shape for a, b in pairs):
+        return None
+    keyed = [(_patches(a), a.ravel().tolist(), b.ravel().tolist()) for a, b in pairs]
+
+    def fit(rows) -> dict | None:
+        table: dict[bytes, int] = {}
+        for keys, _, out in rows:
+            for k, y in zip(keys, out, strict=True):
+                if table.setdefault(k, y) != y:
+                    return None
+        return table
+
+    table = fit(keyed)
+    if table is None:
+        return None
+    for i, (keys, inp, out) in enumerate(keyed):
+        rest = fit(keyed[:i] + keyed[i + 1 :])
+        if rest is None or [rest.get(k, c) for k, c in zip(keys, inp, strict=True)] != out:
+            return None
+    return table
 
 
 def _colour_map(pairs: list[tuple[Grid, Grid]]) -> tuple[tuple[int, int], ...] | None:
@@ -298,9 +359,10 @@ class Result:
 
 
 def search(train: list[tuple[Grid, Grid]], tests: list[Grid], budget: float = 10.0,
-           depth: int = 2, task_id: str = "") -> Result:  # fmt: skip
+           depth: int = 2, task_id: str = "", local_depth: int = 1) -> Result:  # fmt: skip
     """Programs consistent with every training pair, shortest first; up to two attempts per test
-    input. Stops when `budget` seconds have passed (checked between programs)."""
+    input. Stops when `budget` seconds have passed (checked between programs). A program of at most
+    `local_depth` primitives may end in a local rule when no colour map fits."""
     if not train:
         raise ValueError("a task needs at least one training pair")
     for a, b in train:
@@ -320,10 +382,14 @@ def search(train: list[tuple[Grid, Grid]], tests: list[Grid], budget: float = 10
             if any(o is None for o in outs):
                 continue
             if not all(np.array_equal(o, b) for o, (_, b) in zip(outs, train, strict=True)):
-                colours = _colour_map([(o, b) for o, (_, b) in zip(outs, train, strict=True)])
-                if colours is None:
+                fitted = [(o, b) for o, (_, b) in zip(outs, train, strict=True)]
+                colours = _colour_map(fitted)
+                if colours is not None:
+                    program = Program(steps, colours)
+                elif n <= local_depth and (local := _local_rule(fitted)) is not None:
+                    program = Program(steps, local=local)
+                else:
                     continue
-                program = Program(steps, colours)
             preds = [program(t) for t in tests]
             if any(p is None for p in preds):
                 continue
