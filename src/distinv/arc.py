@@ -289,9 +289,8 @@ class Program:
                 table[a] = b
             g = table[g]
         if self.local is not None:
-            keys = _patches(g)
-            g = np.array([self.local.get(k, c) for k, c in zip(keys, g.ravel().tolist(), strict=True)],
-                         dtype=g.dtype).reshape(g.shape)  # fmt: skip
+            cells = zip(_patches(g), g.ravel().tolist(), strict=True)
+            g = np.array([self.local.get(k, c) for k, c in cells], dtype=g.dtype).reshape(g.shape)
         return g
 
     def __str__(self) -> str:
