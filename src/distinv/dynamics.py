@@ -26,6 +26,7 @@ from distinv.seed import seed_everything
 from distinv.train import fit
 
 LAWS = ("gravity", "friction", "restitution", "damping")
+LOGGED = 4096  # training transitions the step models' loss is logged on
 SEARCH = {"gravity": (0.0, 40.0), "friction": (0.0, 1.0), "restitution": (0.0, 1.0),
           "damping": (0.0, 1.0)}  # fmt: skip  # where the fit looks: far wider than training
 
@@ -113,7 +114,7 @@ class StepModel:
             (Y * M).pow(2).sum(0).div(M.sum(0).clamp_min(1)).sqrt().clamp_min(1e-6)
         )
         gen = torch.Generator().manual_seed(self.seed)
-        fixed = torch.randint(len(X), (4096,), generator=gen)  # the loss is logged on these
+        fixed = torch.randint(len(X), (LOGGED,), generator=gen)  # the loss is logged on these
 
         def loss_on(idx: torch.Tensor) -> torch.Tensor:
             err = (self.net(X[idx]) - Y[idx]) / self.net.y_std
