@@ -59,8 +59,10 @@ def test_glue_stores_python_numbers(monkeypatch):
 
 
 def test_differences_ignore_timings():
-    first = {"acc": 0.5, "hull_speedup_d32": 12.0, "train_seconds": 3.0, "infer_per_s": 9.0}
-    second = {"acc": 0.5, "hull_speedup_d32": 14.0, "train_seconds": 2.0, "infer_per_s": 7.0}
+    first = {"acc": 0.5, "hull_speedup_d32": 12.0, "train_seconds": 3.0, "infer_per_s": 9.0,
+             "seconds_per_task": 1.0}  # fmt: skip
+    second = {"acc": 0.5, "hull_speedup_d32": 14.0, "train_seconds": 2.0, "infer_per_s": 7.0,
+              "seconds_per_task": 1.5}  # fmt: skip
     assert metrics.differences(first, second) == []
     assert metrics.differences(first, {**second, "acc": 0.6}) == ["acc: 0.5 then 0.6"]
     assert metrics.differences({"a": 1}, {}) == ["a: 1 then None"]

@@ -10,7 +10,7 @@ from pathlib import Path
 METRICS_FILE = "metrics.json"
 RUN_FILE = "run.json"
 # Metrics whose names hold one of these are timings: they vary between runs and are not compared.
-TIMING_MARKERS = ("speedup", "_seconds", "_per_s")
+TIMING_MARKERS = ("speedup", "_seconds", "_per_s", "seconds_per_")
 
 
 def validate(metrics: dict) -> dict[str, float | int]:
