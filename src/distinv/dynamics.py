@@ -162,19 +162,6 @@ class StepModel:
         return self.net.features(x).numpy()
 
 
-def _balls(data: physics.Trajectories, rows: np.ndarray, k: int, t: int) -> physics.Balls:
-    """The k-ball trajectories `rows` at frame t as simulator input."""
-    s = data.states[rows, t, :k]
-    return physics.Balls(s[..., :2], s[..., 2:], data.radius[rows, :k], data.mass[rows, :k])
-
-
-def _groups(data: physics.Trajectories):
-    for k in (1, 2):
-        rows = np.flatnonzero(data.present.sum(1) == k)
-        if len(rows):
-            yield k, rows
-
-
 class Structured:
     """Infer the four laws of each trajectory from its first `observe` frames, then simulate.
 
@@ -209,12 +196,12 @@ class Structured:
         lo = np.array([SEARCH[k][0] for k in LAWS])
         hi = np.array([SEARCH[k][1] for k in LAWS])
         out = np.zeros((len(data), 4))
-        for k, rows in _groups(data):
+        for k, rows in data.groups():
             n, P = len(rows), self.candidates
             mean, std = np.tile((lo + hi) / 2, (n, 1)), np.tile((hi - lo) / 2, (n, 1))
             best, best_err = mean.copy(), np.full(n, np.inf)
             target = data.states[rows, 1 : self.observe + 1, :k]
-            start = _balls(data, np.repeat(rows, P), k, 0)
+            start = data.balls(np.repeat(rows, P), k, 0)
             for _ in range(self.iterations):
                 cand = np.clip(
                     mean[:, None] + std[:, None] * rng.standard_normal((n, P, 4)), lo, hi
@@ -239,9 +226,9 @@ class Structured:
         (or given) laws."""
         laws = self.infer(data) if laws is None else laws
         out = np.zeros((len(data), n_steps + 1, 2, 4))
-        for k, rows in _groups(data):
+        for k, rows in data.groups():
             worlds = [physics.World(*(float(laws[name][i]) for name in LAWS)) for i in rows]
-            traj = physics.simulate(worlds, _balls(data, rows, k, start), n_steps, data.dt,
+            traj = physics.simulate(worlds, data.balls(rows, k, start), n_steps, data.dt,
                                     t0=start * data.dt)  # fmt: skip
             out[rows, :, :k] = traj
         return out

@@ -365,20 +365,30 @@ class Trajectories:
         return Trajectories(s, self.present[rows], self.radius[rows], self.mass[rows],
                             [self.worlds[i] for i in rows], self.dt)  # fmt: skip
 
+    def groups(self):
+        """(k, rows) for the trajectories with k = 1 and k = 2 balls (the simulator wants one k)."""
+        for k in (1, 2):
+            rows = np.flatnonzero(self.present.sum(1) == k)
+            if len(rows):
+                yield k, rows
+
+    def balls(self, rows, k: int, t: int) -> Balls:
+        """The k-ball trajectories `rows` at frame t, as simulator input."""
+        s = self.states[rows, t, :k]
+        return Balls(s[..., :2], s[..., 2:], self.radius[rows, :k], self.mass[rows, :k])
+
     def rerun(self, worlds: list[World], box: Box = Box()) -> Trajectories:
         """The same starting states under other worlds, for as many frames as these have."""
         if len(worlds) != len(self):
             raise ValueError(f"{len(worlds)} worlds for {len(self)} trajectories")
         out = Trajectories(np.zeros_like(self.states), self.present.copy(), self.radius,
                            self.mass, list(worlds), self.dt)  # fmt: skip
-        for k in (1, 2):
-            rows = np.flatnonzero(self.present.sum(1) == k)
-            if len(rows):
-                s = self.states[rows, 0, :k]
-                balls = Balls(s[..., :2], s[..., 2:], self.radius[rows, :k], self.mass[rows, :k])
-                chosen = [worlds[i] for i in rows]
-                steps = self.states.shape[1] - 1
-                out.states[rows, :, :k] = simulate(chosen, balls, steps, self.dt, box=box)
+        steps = self.states.shape[1] - 1
+        for k, rows in self.groups():
+            chosen = [worlds[i] for i in rows]
+            out.states[rows, :, :k] = simulate(
+                chosen, self.balls(rows, k, 0), steps, self.dt, box=box
+            )
         return out
 
 
