@@ -88,3 +88,63 @@ def test_a_local_rule_is_kept_only_if_it_generalises_within_the_training_pairs()
     # One pair whose pattern no other pair shows cannot be checked by leave-one-out: refused.
     assert arc._local_rule([make([0, 0, 1, 0]), (G([[5, 5]]), G([[6, 6]]))]) is None
     assert arc._local_rule([make([0, 0, 1, 0])]) is None  # one pair: nothing to check against
+
+
+def test_directional_primitives_move_the_way_they_are_named():
+    g = G([[0, 1, 0], [0, 0, 0], [0, 0, 0]])
+    assert arc.PRIMITIVES["gravity_right"](g).tolist()[0] == [0, 0, 1]
+    assert arc.PRIMITIVES["gravity_left"](g).tolist()[0] == [1, 0, 0]
+    assert arc.PRIMITIVES["gravity_down"](g).tolist()[2] == [0, 1, 0]
+    assert arc.PRIMITIVES["shift_right"](g).tolist()[0] == [0, 0, 1]
+    assert arc.PRIMITIVES["shift_left"](g).tolist()[0] == [1, 0, 0]
+    assert arc.PRIMITIVES["shift_down"](g).tolist()[1] == [0, 1, 0]
+    assert arc.PRIMITIVES["shift_up"](g).tolist() == [[0, 0, 0]] * 3
+
+
+def test_marks_lines_and_patterns():
+    ring = G([[0, 3, 3, 3, 0], [0, 3, 0, 3, 0], [0, 3, 3, 3, 0], [0, 0, 0, 0, 0]])
+    assert (arc.mark(ring, "enclosed") == arc.MARK).sum() == 1
+    assert arc.mark(ring, "halo")[3].tolist() == [10, 10, 10, 10, 10]
+    assert arc.mark(G([[0, 0], [0, 0]]), "enclosed") is None
+    assert arc.connect(G([[2, 0, 0, 2, 0]]), 1).tolist() == [[2, 2, 2, 2, 0]]
+    assert arc.connect_diagonal(G([[5, 0, 0], [0, 0, 0], [0, 0, 5]]))[1, 1] == 5
+    assert arc.rays(G([[0, 0, 0], [0, 4, 0]]), "v").tolist() == [[0, 4, 0], [0, 4, 0]]
+    tiled = np.tile(G([[1, 2], [3, 4]]), (3, 3))
+    holed = tiled.copy()
+    holed[1:3, 2:4] = 0
+    assert np.array_equal(arc.complete_period(holed), tiled)
+    stripes = (np.add.outer(np.arange(5), np.arange(5)) % 3) + 1
+    assert np.array_equal(arc.complete_period(np.triu(stripes[::-1])[::-1]), stripes)
+    assert arc.period_crop(tiled).tolist() == [[1, 2], [3, 4]]
+    divided = G(
+        [[1, 0, 5, 0, 0], [0, 0, 5, 0, 2], [5, 5, 5, 5, 5], [0, 0, 5, 0, 0], [0, 3, 5, 0, 0]]
+    )
+    assert len(arc.cells(divided)) == 4
+    assert arc.cell_by(divided, "overlay").tolist() == [[1, 0], [0, 2]]
+
+
+def test_objects_recoloured_by_a_property_learned_from_the_pairs():
+    def pair(sizes):  # one-cell-high bars of the given lengths, the longest painted 2, others 1
+        a, b = np.zeros((2 * len(sizes), 6), int), np.zeros((2 * len(sizes), 6), int)
+        for i, n in enumerate(sizes):
+            a[2 * i, :n] = 5
+            b[2 * i, :n] = 2 if n == max(sizes) else 1
+        return a, b
+
+    train = [pair([3, 5]), pair([2, 4, 1])]
+    rule = arc._recolour_rule(train)
+    assert rule is not None and rule[0] == "size rank"
+    test, want = pair([1, 6, 2])
+    result = arc.search(train, [test], budget=10.0, depth=1)
+    assert result.programs[0] == "identity | objects recoloured by size rank"
+    assert np.array_equal(result.predictions[0][0], want)
+
+
+def test_the_search_skips_programs_that_repeat_a_reached_state():
+    g = G([[7]])  # every turn and flip of one cell is the cell itself: one state, not dozens
+    result = arc.search([(g, G([[7, 7, 7, 7]]))], [g], budget=10.0, depth=2)
+    assert result.programs == ["mirror_lr | mirror_lr"]  # the same test grid: one attempt
+    # Unpruned, depth 2 means every primitive after every primitive; here only the few distinct
+    # grids of depth 1 are extended, and the search still runs to its end (one attempt only).
+    assert not result.timed_out and result.tried < 10 * len(arc.PRIMITIVES)
+    assert result.states < 2 * len(arc.PRIMITIVES)

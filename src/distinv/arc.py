@@ -90,7 +90,7 @@ def _object_by(g: Grid, pick: Callable) -> Grid | None:
 
 
 def gravity(g: Grid, k: int) -> Grid:
-    """Non-background cells fall towards one side (k quarter turns: 0 down, 1 right, ...)."""
+    """Non-background cells fall towards a side (k quarter turns: 0 down, 1 left, 2 up, 3 right)."""
     r, bg = np.rot90(g, k), background(g)
     out = np.full_like(r, bg)
     for j in range(r.shape[1]):
@@ -140,12 +140,12 @@ def downscale(g: Grid, k: int) -> Grid | None:
 
 
 def split2(g: Grid, axis: int) -> tuple[Grid, Grid] | None:
-    """Two halves along an axis: either side of a one-colour separator line, or equal halves."""
+    """Two halves along an axis: either side of a one-colour line in the middle, or equal halves."""
     n = g.shape[axis]
     lines = [i for i in range(1, n - 1) if len(np.unique(np.take(g, i, axis))) == 1
              and np.take(g, i, axis)[0] != background(g)]  # fmt: skip
-    if len(lines) == 1 and lines[0] * 2 + 1 == n:
-        i = lines[0]
+    if (n - 1) / 2 in lines:  # a separator in the middle (other full lines may be pattern)
+        i = (n - 1) // 2
         a, b = np.split(g, [i], axis)[0], np.split(g, [i + 1], axis)[1]
     elif n % 2 == 0:
         a, b = np.split(g, 2, axis)
@@ -226,6 +226,272 @@ def dedupe(g: Grid) -> Grid | None:
     return out if out.shape != g.shape else None
 
 
+def compress(g: Grid) -> Grid | None:
+    """Rows and columns that are all background removed, wherever they are."""
+    fg = g != background(g)
+    rows, cols = fg.any(1), fg.any(0)
+    if rows.all() and cols.all() or not rows.any():
+        return None
+    return g[rows][:, cols]
+
+
+def rays(g: Grid, axes: str) -> Grid | None:
+    """Every non-background cell paints its row ("h"), column ("v") or both across the
+    background, rows before columns."""
+    bg, out = background(g), g.copy()
+    ys, xs = np.nonzero(g != bg)
+    if len(ys) == 0:
+        return None
+    if "h" in axes:
+        for y, x in zip(ys, xs, strict=True):
+            out[y][out[y] == bg] = g[y, x]
+    if "v" in axes:
+        for y, x in zip(ys, xs, strict=True):
+            col = out[:, x]
+            col[col == bg] = g[y, x]
+    return out if not np.array_equal(out, g) else None
+
+
+def connect_diagonal(g: Grid) -> Grid | None:
+    """Background cells between two cells of the same colour on one diagonal (either way) take
+    that colour."""
+    bg, out = background(g), g.copy()
+    for grid in (out, np.fliplr(out)):  # the second is a view: writing to it writes to out
+        for k in range(-grid.shape[0] + 1, grid.shape[1]):
+            d = np.diagonal(grid, k).copy()
+            for c in np.unique(d[d != bg]):
+                at = np.flatnonzero(d == c)
+                seg = d[at[0] : at[-1] + 1]
+                seg[seg == bg] = c
+            i = np.arange(len(d))
+            rows, cols = (i, i + k) if k >= 0 else (i - k, i)
+            grid[rows, cols] = d
+    return out if not np.array_equal(out, g) else None
+
+
+def connect(g: Grid, axis: int) -> Grid | None:
+    """Background cells between two cells of the same colour in one row (axis 1) or column
+    (axis 0) take that colour."""
+    t = g if axis == 1 else g.T
+    bg, out = background(g), t.copy()
+    for i, row in enumerate(t):
+        for c in np.unique(row[row != bg]):
+            at = np.flatnonzero(row == c)
+            seg = out[i, at[0] : at[-1] + 1]
+            seg[seg == bg] = c
+    out = out if axis == 1 else out.T
+    return out if not np.array_equal(out, g) else None
+
+
+def _mc_objects(g: Grid) -> list[tuple[slice, slice, int]]:
+    """Connected components (8-neighbour) of all non-background cells together, any colours."""
+    labels, _ = ndimage.label(g != background(g), structure=np.ones((3, 3)))
+    return [(b[0], b[1], int((labels[b] == i).sum()))
+            for i, b in enumerate(ndimage.find_objects(labels), start=1)]  # fmt: skip
+
+
+def _pick(g: Grid, objs: list, key: Callable, largest: bool) -> Grid | None:
+    """The bounding box of the object with the largest (or smallest) key, if it is the only one."""
+    if len(objs) < 2:
+        return None
+    keys = [key(o) for o in objs]
+    best = max(keys) if largest else min(keys)
+    if keys.count(best) != 1:
+        return None
+    rows, cols, _ = objs[keys.index(best)]
+    return g[rows, cols]
+
+
+def _shape_objects(g: Grid) -> list[tuple[slice, slice, bytes]]:
+    """The 8-neighbour objects with, as key, their cropped grid (shape and colours)."""
+    return [(r, c, np.int16(g[r, c].shape).tobytes() + g[r, c].tobytes())
+            for r, c, _ in _mc_objects(g)]  # fmt: skip
+
+
+def unique_shape(g: Grid) -> Grid | None:
+    """The one object whose cropped grid no other object repeats, when all others repeat."""
+    objs = _shape_objects(g)
+    keys = [k for _, _, k in objs]
+    once = [(r, c) for r, c, k in objs if keys.count(k) == 1]
+    return g[once[0]] if len(once) == 1 and len(objs) > 2 else None
+
+
+def symmetric_object(g: Grid, symmetric: bool) -> Grid | None:
+    """The one object that is (or is not) left-right or up-down symmetric."""
+    objs = [g[r, c] for r, c, _ in _mc_objects(g)]
+    hit = [o for o in objs if (np.array_equal(o, np.fliplr(o)) or np.array_equal(o, np.flipud(o)))
+           == symmetric]  # fmt: skip
+    return hit[0] if len(hit) == 1 and len(objs) > 1 else None
+
+
+def cells(g: Grid) -> list[Grid] | None:
+    """The equal-sized cells of a grid divided by full lines of one colour (not its most common)."""
+    common = np.bincount(g.ravel()).argmax()
+    for c in np.unique(g):
+        if c == common:
+            continue
+        rows = [i for i in range(g.shape[0]) if (g[i] == c).all()]
+        cols = [j for j in range(g.shape[1]) if (g[:, j] == c).all()]
+        if not rows and not cols:
+            continue
+        r_cuts = [-1, *rows, g.shape[0]]
+        c_cuts = [-1, *cols, g.shape[1]]
+        out = [g[a + 1 : b, x + 1 : y] for a, b in itertools.pairwise(r_cuts) if b - a > 1
+               for x, y in itertools.pairwise(c_cuts) if y - x > 1]  # fmt: skip
+        if len(out) >= 2 and len({o.shape for o in out}) == 1:
+            return out
+    return None
+
+
+def cell_by(g: Grid, how: str) -> Grid | None:
+    """One cell of a divided grid: the overlay of all (first non-background colour wins), the
+    one whose pattern no other cell shares, or the one with the most / fewest coloured cells."""
+    parts = cells(g)
+    if parts is None:
+        return None
+    bg = background(g)
+    if how == "overlay":
+        out = np.full_like(parts[0], bg)
+        for p in parts:
+            out = np.where(out == bg, p, out)
+        return out
+    if how == "unique":
+        keys = [p.tobytes() for p in parts]
+        once = [p for p, k in zip(parts, keys, strict=True) if keys.count(k) == 1]
+        return once[0] if len(once) == 1 else None
+    counts = [int((p != bg).sum()) for p in parts]
+    best = max(counts) if how == "most" else min(counts)
+    return parts[counts.index(best)] if counts.count(best) == 1 else None
+
+
+def majority_colour(g: Grid) -> Grid | None:
+    """A single cell of the most common non-background colour."""
+    bg = background(g)
+    counts = np.bincount(g[g != bg].ravel(), minlength=10)
+    if counts.sum() == 0 or (counts == counts.max()).sum() > 1:
+        return None
+    return np.array([[counts.argmax()]], dtype=g.dtype)
+
+
+def period_crop(g: Grid) -> Grid | None:
+    """One tile of a grid that repeats: the smallest (rows, cols) period it has, if not itself."""
+    h, w = g.shape
+    for py in range(1, h + 1):
+        if all(np.array_equal(g[i], g[i % py]) for i in range(h)):
+            break
+    for px in range(1, w + 1):
+        if all(np.array_equal(g[:, j], g[:, j % px]) for j in range(w)):
+            break
+    return g[:py, :px] if (py, px) != (h, w) else None
+
+
+def complete_period(g: Grid) -> Grid | None:
+    """Background cells filled from a periodic tiling: the smallest period (rows x cols, each at
+    most 10 or the whole side) on which all non-background cells agree and every residue class
+    has a known colour; failing that, diagonal stripes of period 2 to 10."""
+    bg, h, w = background(g), *g.shape
+    known = g != bg
+    if known.all() or not known.any():
+        return None
+
+    def agree(axis: int, p: int) -> bool:  # known cells p apart along the axis agree
+        a, b = (g[:-p], g[p:]) if axis == 0 else (g[:, :-p], g[:, p:])
+        ka, kb = (known[:-p], known[p:]) if axis == 0 else (known[:, :-p], known[:, p:])
+        both = ka & kb
+        return bool(np.array_equal(a[both], b[both]))
+
+    rows = [p for p in range(1, min(h - 1, 10) + 1) if agree(0, p)] + [h]
+    cols = [p for p in range(1, min(w - 1, 10) + 1) if agree(1, p)] + [w]
+    periods = sorted(((py, px) for py in rows for px in cols if (py, px) != (h, w)),
+                     key=lambda p: p[0] * p[1])  # fmt: skip
+    ys, xs = np.indices(g.shape)
+    classes = [(ys % py) * px + xs % px for py, px in periods]
+    # Then stripes along a diagonal: the colour depends on (row + col) or (row - col) mod p.
+    classes += [(ys + sign * xs) % p for p in range(2, 11) for sign in (1, -1)]
+    for cls in classes:
+        k = cls[known]
+        tile = np.full(cls.max() + 1, -1)
+        tile[k] = g[known]
+        if (tile < 0).any() or not np.array_equal(tile[k], g[known]):
+            continue
+        return tile[cls].astype(g.dtype)
+    return None
+
+
+def trim(g: Grid) -> Grid | None:
+    """The grid without its outermost rows and columns."""
+    return g[1:-1, 1:-1] if min(g.shape) > 2 else None
+
+
+def third(g: Grid, axis: int) -> Grid | None:
+    """The first of three equal parts along an axis."""
+    n = g.shape[axis]
+    if n % 3:
+        return None
+    return g[: n // 3] if axis == 0 else g[:, : n // 3]
+
+
+def shift(g: Grid, k: int) -> Grid:
+    """Everything moved one cell towards a side (k quarter turns: 0 down, 1 left, 2 up, 3 right);
+    the vacated row or column becomes background."""
+    r = np.rot90(g, k)
+    out = np.full_like(r, background(g))
+    out[1:] = r[:-1]
+    return np.rot90(out, -k)
+
+
+def fill_majority(g: Grid) -> Grid | None:
+    """The whole grid in its most common colour (ties: None)."""
+    counts = np.bincount(g.ravel())
+    if (counts == counts.max()).sum() > 1:
+        return None
+    return np.full_like(g, counts.argmax())
+
+
+def rot_tile(g: Grid) -> Grid | None:
+    """2x2 tiling of a square grid by quarter turns: the grid, then clockwise around."""
+    if g.shape[0] != g.shape[1]:
+        return None
+    return np.vstack([np.hstack([g, np.rot90(g, -1)]), np.hstack([np.rot90(g, 1), np.rot90(g, 2)])])
+
+
+MARK = 10  # a colour no ARC grid has: cells a primitive marks, for the fitted colour map to paint
+
+
+def mark(g: Grid, where: str) -> Grid | None:
+    """Cells marked MARK: background cells enclosed (not connected to the border), in the halo
+    around the objects (8 neighbours), inside an object's bounding box, or between two cells of
+    one colour in a row or column; or the interior cells of objects."""
+    bg = background(g)
+    fg = g != bg
+    if where == "enclosed":
+        labels, _ = ndimage.label(~fg)
+        border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+        region = ~fg & ~np.isin(labels, border)
+    elif where == "halo":
+        region = ndimage.binary_dilation(fg, np.ones((3, 3))) & ~fg
+    elif where == "interior":  # coloured cells whose 8 neighbours share their colour
+        p = np.pad(g, 1, constant_values=-1)
+        win = np.lib.stride_tricks.sliding_window_view(p, (3, 3))
+        region = fg & (win == g[..., None, None]).all((-1, -2))
+    elif where == "bbox":
+        region = np.zeros_like(fg)
+        for rows, cols, _ in _mc_objects(g):
+            region[rows, cols] = True
+        region &= ~fg
+    else:
+        region = np.zeros_like(fg)
+        for axis in (0, 1):
+            joined = connect(g, axis)
+            if joined is not None:
+                region |= joined != g
+    if not region.any():
+        return None
+    out = g.copy()
+    out[region] = MARK
+    return out
+
+
 PRIMITIVES: dict[str, Callable[[Grid], Grid | None]] = {
     "rot90": lambda g: np.rot90(g, 1),
     "rot180": lambda g: np.rot90(g, 2),
@@ -249,9 +515,9 @@ PRIMITIVES: dict[str, Callable[[Grid], Grid | None]] = {
         [np.hstack([g, np.fliplr(g)]), np.flipud(np.hstack([g, np.fliplr(g)]))]
     ),  # fmt: skip
     "gravity_down": lambda g: gravity(g, 0),
-    "gravity_right": lambda g: gravity(g, 1),
+    "gravity_left": lambda g: gravity(g, 1),
     "gravity_up": lambda g: gravity(g, 2),
-    "gravity_left": lambda g: gravity(g, 3),
+    "gravity_right": lambda g: gravity(g, 3),
     "fill_enclosed": fill_enclosed,
     "symmetrise_lr": lambda g: symmetrise(g, 1),
     "symmetrise_ud": lambda g: symmetrise(g, 0),
@@ -266,6 +532,49 @@ PRIMITIVES: dict[str, Callable[[Grid], Grid | None]] = {
     "self_kron": self_kron,
     "self_kron_inverse": lambda g: self_kron(g, invert=True),
     "dedupe": dedupe,
+    "compress": compress,
+    "rays_h": lambda g: rays(g, "h"),
+    "rays_v": lambda g: rays(g, "v"),
+    "rays_hv": lambda g: rays(g, "hv"),
+    "connect_h": lambda g: connect(g, 1),
+    "connect_v": lambda g: connect(g, 0),
+    "largest_shape": lambda g: _pick(g, _mc_objects(g), lambda o: o[2], True),
+    "smallest_shape": lambda g: _pick(g, _mc_objects(g), lambda o: o[2], False),
+    "most_colourful_shape": lambda g: _pick(
+        g, _mc_objects(g), lambda o: len(np.unique(g[o[0], o[1]])), True
+    ),  # fmt: skip
+    "unique_shape": unique_shape,
+    "symmetric_object": lambda g: symmetric_object(g, True),
+    "asymmetric_object": lambda g: symmetric_object(g, False),
+    "densest_shape": lambda g: _pick(
+        g, _mc_objects(g), lambda o: o[2] / g[o[0], o[1]].size, True
+    ),  # fmt: skip
+    "sparsest_shape": lambda g: _pick(
+        g, _mc_objects(g), lambda o: o[2] / g[o[0], o[1]].size, False
+    ),  # fmt: skip
+    "cell_overlay": lambda g: cell_by(g, "overlay"),
+    "cell_unique": lambda g: cell_by(g, "unique"),
+    "cell_most": lambda g: cell_by(g, "most"),
+    "cell_fewest": lambda g: cell_by(g, "fewest"),
+    "majority_colour": majority_colour,
+    "period_crop": period_crop,
+    "complete_period": complete_period,
+    "rot_tile": rot_tile,
+    "connect_diagonal": connect_diagonal,
+    "trim": trim,
+    "top_third": lambda g: third(g, 0),
+    "left_third": lambda g: third(g, 1),
+    "repeat_lr": lambda g: np.hstack([g, g]),
+    "repeat_ud": lambda g: np.vstack([g, g]),
+    **{
+        f"shift_{side}": (lambda g, k=k: shift(g, k))
+        for k, side in enumerate(("down", "left", "up", "right"))
+    },  # fmt: skip
+    "fill_majority": fill_majority,
+    **{
+        f"mark_{w}": (lambda g, w=w: mark(g, w))
+        for w in ("enclosed", "halo", "bbox", "between", "interior")
+    },  # fmt: skip
     **{
         f"{op}_{side}": (lambda g, a=axis, o=op: combine(g, a, o))
         for op in ("and", "or", "xor", "nor")
@@ -282,21 +591,29 @@ class Program:
     steps: tuple[str, ...]
     colours: tuple[tuple[int, int], ...] = ()  # a colour map applied last, (from, to) pairs
     local: dict | None = field(default=None, compare=False, hash=False)  # 3x3 pattern -> colour
+    recolour: tuple | None = None  # (object property, ((value, colour), ...)): see _recolour_rule
 
     def __call__(self, g: Grid) -> Grid | None:
         for name in self.steps:
-            g = PRIMITIVES[name](g)
-            if g is None or g.size == 0 or max(g.shape) > 30:
+            g = _apply(name, g)
+            if g is None:
                 return None
+        return self.finish(g)
+
+    def finish(self, g: Grid) -> Grid | None:
+        """The fitted last steps: the colour map, the local rule, the object recolouring (None
+        where an object's property was never seen in training)."""
         if self.colours:
-            table = np.arange(10)
+            table = np.arange(MARK + 1)
             for a, b in self.colours:
                 table[a] = b
             g = table[g]
         if self.local is not None:
             cells = zip(_patches(g), g.ravel().tolist(), strict=True)
             g = np.array([self.local.get(k, c) for k, c in cells], dtype=g.dtype).reshape(g.shape)
-        return g
+        if self.recolour is not None:
+            g = _recolour(g, *self.recolour)
+        return None if g is None or g.max() >= MARK else g
 
     def __str__(self) -> str:
         text = " | ".join(self.steps) or "identity"
@@ -304,12 +621,27 @@ class Program:
             text += " | colours " + " ".join(f"{a}->{b}" for a, b in self.colours)
         if self.local is not None:
             text += f" | local rule ({len(self.local)} patterns)"
+        if self.recolour is not None:
+            text += f" | objects recoloured by {self.recolour[0]}"
         return text
 
 
+def _apply(name: str, g: Grid) -> Grid | None:
+    """One primitive, or None where it does not apply or leaves an empty or oversized grid."""
+    out = PRIMITIVES[name](g)
+    if out is None or out.size == 0 or max(out.shape) > 30:
+        return None
+    return out
+
+
+def _key(grids: list[Grid]) -> bytes:
+    """The identity of a tuple of grids (shapes and cells), for pruning repeated states."""
+    return b"".join(np.int16(g.shape).tobytes() + g.astype(np.int8).tobytes() for g in grids)
+
+
 def _patches(g: Grid) -> list[bytes]:
-    """Each cell's 3x3 neighbourhood (outside the grid: 10), as a hashable key, row by row."""
-    p = np.pad(g.astype(np.int8), 1, constant_values=10)
+    """Each cell's 3x3 neighbourhood (outside the grid: MARK + 1), as a hashable key, row by row."""
+    p = np.pad(g.astype(np.int8), 1, constant_values=MARK + 1)
     w = np.lib.stride_tricks.sliding_window_view(p, (3, 3)).reshape(-1, 9)
     return [row.tobytes() for row in w]
 
@@ -340,6 +672,71 @@ def _local_rule(pairs: list[tuple[Grid, Grid]]) -> dict | None:
     return table
 
 
+def _object_masks(g: Grid) -> list[np.ndarray]:
+    """Each object's cells: 4-neighbour components of one non-background colour."""
+    bg, out = background(g), []
+    for c in np.unique(g):
+        if c != bg:
+            labels, n = ndimage.label(g == c)
+            out += [labels == i for i in range(1, n + 1)]
+    return out
+
+
+def _properties(g: Grid, masks: list[np.ndarray]) -> dict[str, list]:
+    """Per object: what a recolouring may depend on."""
+    sizes = [int(m.sum()) for m in masks]
+    ranks = sorted(set(sizes), reverse=True)
+
+    def shape(m):
+        ys, xs = np.nonzero(m)
+        box = m[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+        return (box.shape, box.tobytes())
+
+    def holes(m):
+        return int(ndimage.label(ndimage.binary_fill_holes(m) & ~m)[1])
+
+    return {
+        "size rank": [ranks.index(n) for n in sizes],
+        "size": sizes,
+        "shape": [shape(m) for m in masks],
+        "holes": [holes(m) for m in masks],
+        "colour and size": [(int(g[m][0]), n) for m, n in zip(masks, sizes, strict=True)],
+    }
+
+
+def _recolour(g: Grid, prop: str, table: tuple) -> Grid | None:
+    """Each object painted the colour its property maps to; None if a value was never seen."""
+    masks, lookup, out = _object_masks(g), dict(table), g.copy()
+    for m, v in zip(masks, _properties(g, masks)[prop], strict=True):
+        if v not in lookup:
+            return None
+        out[m] = lookup[v]
+    return out
+
+
+def _recolour_rule(pairs: list[tuple[Grid, Grid]]) -> tuple | None:
+    """(property, table): every object keeps its cells and takes one colour decided by one of its
+    properties (size rank, size, shape, holes, colour and size), the same way in every pair; the
+    background is unchanged. The first property that explains every pair wins."""
+    if any(a.shape != b.shape for a, b in pairs):
+        return None
+    found = []
+    for a, b in pairs:
+        bg = background(a)
+        if not np.array_equal(a[a == bg], b[a == bg]):
+            return None
+        masks = _object_masks(a)
+        if not masks or any(len(np.unique(b[m])) != 1 for m in masks):
+            return None
+        found.append((_properties(a, masks), [int(b[m][0]) for m in masks]))
+    for prop in found[0][0]:
+        table: dict = {}
+        if all(table.setdefault(v, c) == c for props, colours in found
+               for v, c in zip(props[prop], colours, strict=True)):  # fmt: skip
+            return prop, tuple(table.items())
+    return None
+
+
 def _colour_map(pairs: list[tuple[Grid, Grid]]) -> tuple[tuple[int, int], ...] | None:
     """A cell-wise colour map that turns every first grid into its second, or None."""
     table: dict[int, int] = {}
@@ -357,7 +754,8 @@ class Result:
     task_id: str
     programs: list[str] = field(default_factory=list)  # those kept, in rank order
     predictions: list[list[list[list[int]]]] = field(default_factory=list)  # per test input
-    tried: int = 0
+    tried: int = 0  # programs tried
+    states: int = 1  # distinct grids-tuples they produced (the input's included)
     seconds: float = 0.0
     timed_out: bool = False
 
@@ -366,7 +764,11 @@ def search(train: list[tuple[Grid, Grid]], tests: list[Grid], budget: float = 10
            depth: int = 2, task_id: str = "", local_depth: int = 1) -> Result:  # fmt: skip
     """Programs consistent with every training pair, shortest first; up to two attempts per test
     input. Stops when `budget` seconds have passed (checked between programs). A program of at most
-    `local_depth` primitives may end in a local rule when no colour map fits."""
+    `local_depth` primitives may end in a local rule when no colour map fits.
+
+    The search runs breadth first over *states*, the tuple of every training and test input after
+    a program's steps: a program that leads to a state already reached by a shorter (or earlier)
+    one is skipped, since it would predict the same grids. That pruning is what affords depth 3."""
     if not train:
         raise ValueError("a task needs at least one training pair")
     for a, b in train:
@@ -374,41 +776,76 @@ def search(train: list[tuple[Grid, Grid]], tests: list[Grid], budget: float = 10
             raise ValueError(f"task {task_id or '?'}: every grid must be a non-empty 2-D array")
     start, result = time.perf_counter(), Result(task_id)
     attempts: list[list[Grid]] = [[] for _ in tests]
-    names = list(PRIMITIVES)
-    for n in range(depth + 1):
-        for steps in itertools.product(names, repeat=n):
+    k = len(train)
+    start_grids = [a for a, _ in train] + list(tests)
+    seen, frontier = {_key(start_grids)}, [((), start_grids)]
+
+    def consider(steps: tuple[str, ...], grids: list[Grid]) -> bool:
+        """Keep the program if it fits; True once every test input has two attempts."""
+        outs, program = grids[:k], Program(steps)
+        if not all(np.array_equal(o, b) for o, (_, b) in zip(outs, train, strict=True)):
+            fitted = [(o, b) for o, (_, b) in zip(outs, train, strict=True)]
+            colours = _colour_map(fitted)
+            if colours is not None:
+                program = Program(steps, colours)
+            elif len(steps) <= local_depth and (rule := _recolour_rule(fitted)) is not None:
+                program = Program(steps, recolour=rule)
+            elif len(steps) <= local_depth and (local := _local_rule(fitted)) is not None:
+                program = Program(steps, local=local)
+            else:
+                return False
+        preds = [program.finish(g) for g in grids[k:]]
+        if any(p is None for p in preds):
+            return False
+        new = False
+        for slot, p in zip(attempts, preds, strict=True):
+            if len(slot) < 2 and not any(np.array_equal(p, q) for q in slot):
+                slot.append(p)
+                new = True
+        if new:
+            result.programs.append(str(program))
+        return all(len(s) >= 2 for s in attempts)
+
+    def states(level: int):
+        if level == 0:
+            yield from frontier
+            return
+        for steps, grids in frontier:
+            for name in PRIMITIVES:
+                yield steps + (name,), grids, name
+
+    done = False
+    for level in range(depth + 1):
+        grown = []
+        for item in states(level):
             if time.perf_counter() - start > budget:
-                result.timed_out = True
+                result.timed_out = done = True
                 break
             result.tried += 1
-            program = Program(steps)
-            outs = [program(a) for a, _ in train]
-            if any(o is None for o in outs):
-                continue
-            if not all(np.array_equal(o, b) for o, (_, b) in zip(outs, train, strict=True)):
-                fitted = [(o, b) for o, (_, b) in zip(outs, train, strict=True)]
-                colours = _colour_map(fitted)
-                if colours is not None:
-                    program = Program(steps, colours)
-                elif n <= local_depth and (local := _local_rule(fitted)) is not None:
-                    program = Program(steps, local=local)
-                else:
+            if level == 0:
+                steps, out = item
+            else:
+                steps, grids, name = item
+                out = []
+                for g in grids:
+                    out.append(_apply(name, g))
+                    if out[-1] is None:
+                        break
+                if out[-1] is None:
                     continue
-            preds = [program(t) for t in tests]
-            if any(p is None for p in preds):
-                continue
-            new = False
-            for slot, p in zip(attempts, preds, strict=True):
-                if len(slot) < 2 and not any(np.array_equal(p, q) for q in slot):
-                    slot.append(p)
-                    new = True
-            if new:
-                result.programs.append(str(program))
-            if all(len(s) >= 2 for s in attempts):
+                key = _key(out)
+                if key in seen:
+                    continue
+                seen.add(key)
+                result.states += 1
+                if level < depth:
+                    grown.append((steps, out))
+            if consider(steps, out):
+                done = True
                 break
-        else:
-            continue
-        break
+        if done:
+            break
+        frontier = grown if level > 0 else frontier
     result.predictions = [[p.tolist() for p in slot] for slot in attempts]
     result.seconds = time.perf_counter() - start
     return result
