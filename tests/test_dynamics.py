@@ -75,3 +75,39 @@ def test_evaluate_scores_every_model_and_the_truth(small):
     r = out["structured"]
     assert r["mse"].shape == r["energy"].shape == (len(small),) and (r["mse"] >= 0).all()
     assert set(r["laws"]) == set(dynamics.LAWS)
+
+
+def test_the_learned_prior_decides_a_law_the_frames_cannot_show():
+    """One ball in free flight, no bounce in sight: restitution cannot be read off the frames.
+    Without a prior the fit leaves it where the search happens to end; with the prior learned
+    from training worlds it lands near their mean, and gravity still follows the data."""
+    world = physics.World(gravity=15.0, restitution=0.8)
+    balls = physics.Balls(np.array([[[5.0, 5.0]]]), np.array([[[0.5, 1.0]]]),
+                          np.array([[0.3]]), np.array([[1.0]]))  # fmt: skip
+    data = physics.Trajectories(
+        np.zeros((1, 11, 2, 4)), np.array([[True, False]]), np.array([[0.3, 0.0]]),
+        np.array([[1.0, 0.0]]), [world], 1 / 30,
+    )  # fmt: skip
+    data.states[:, :, :1] = physics.simulate(world, balls, 10)
+    train = physics.dataset("iid", 200, 4, n_steps=2)
+    prior_mean = dynamics.law_arrays(train.worlds)["restitution"].mean()
+    model = dynamics.Structured(observe=10, iterations=20, prior_weight=1e-3).fit(train)
+    laws = model.infer(data)
+    assert abs(laws["restitution"][0] - prior_mean) < 0.05
+    assert abs(laws["gravity"][0] - 15.0) < 0.3
+    assert dynamics.Structured().fit().prior is None
+    with pytest.raises(ValueError, match="prior_weight"):
+        dynamics.Structured(prior_weight=-1.0)
+
+
+def test_choose_prior_weight_keeps_the_smallest_worst_case_error(small):
+    band = dynamics.with_gravity(small, 15.0)
+    assert [w.gravity for w in band.worlds] == [15.0] * len(small)
+    assert np.allclose(band.states[:, 0], small.states[:, 0])
+    cem = dict(observe=10, candidates=8, iterations=2)
+    weight, scores = dynamics.choose_prior_weight(small, {"a": small, "b": band}, [0.0, 1e-2],
+                                                  20, **cem)  # fmt: skip
+    worst = {w: max(scores["a", w], scores["b", w]) for w in (0.0, 1e-2)}
+    assert weight == min(worst, key=worst.get) and len(scores) == 4
+    with pytest.raises(ValueError, match="at least one weight"):
+        dynamics.choose_prior_weight(small, {}, [0.0], 20, **cem)
