@@ -17,16 +17,21 @@ def test_the_simulator_restarted_from_any_frame_reproduces_the_trajectory(small)
     assert np.allclose(again, small.states[:, 10:41], atol=1e-9)
 
 
-def test_structured_fit_recovers_gravity_outside_the_training_range():
-    """Free flight in the middle of the box, g = 20 m/s^2 (training tops out at 9.8)."""
-    world = physics.World(gravity=20.0, restitution=0.8, damping=0.1)
-    balls = physics.Balls(np.array([[[5.0, 8.0]]]), np.array([[[0.5, 1.0]]]),
+def one_ball(world: physics.World, y: float, n_frames: int) -> physics.Trajectories:
+    """One ball of radius 0.3 m at x = 5 m, height y, thrown at (0.5, 1.0) m/s."""
+    balls = physics.Balls(np.array([[[5.0, y]]]), np.array([[[0.5, 1.0]]]),
                           np.array([[0.3]]), np.array([[1.0]]))  # fmt: skip
     data = physics.Trajectories(
-        np.zeros((1, 16, 2, 4)), np.array([[True, False]]), np.array([[0.3, 0.0]]),
+        np.zeros((1, n_frames + 1, 2, 4)), np.array([[True, False]]), np.array([[0.3, 0.0]]),
         np.array([[1.0, 0.0]]), [world], 1 / 30,
     )  # fmt: skip
-    data.states[:, :, :1] = physics.simulate(world, balls, 15)
+    data.states[:, :, :1] = physics.simulate(world, balls, n_frames)
+    return data
+
+
+def test_structured_fit_recovers_gravity_outside_the_training_range():
+    """Free flight in the middle of the box, g = 20 m/s^2 (training tops out at 9.8)."""
+    data = one_ball(physics.World(gravity=20.0, restitution=0.8, damping=0.1), 8.0, 15)
     laws = dynamics.Structured(observe=15, iterations=20, seed=0).infer(data)
     assert abs(laws["gravity"][0] - 20.0) < 0.2
     assert abs(laws["damping"][0] - 0.1) < 0.05
@@ -81,14 +86,7 @@ def test_the_learned_prior_decides_a_law_the_frames_cannot_show():
     """One ball in free flight, no bounce in sight: restitution cannot be read off the frames.
     Without a prior the fit leaves it where the search happens to end; with the prior learned
     from training worlds it lands near their mean, and gravity still follows the data."""
-    world = physics.World(gravity=15.0, restitution=0.8)
-    balls = physics.Balls(np.array([[[5.0, 5.0]]]), np.array([[[0.5, 1.0]]]),
-                          np.array([[0.3]]), np.array([[1.0]]))  # fmt: skip
-    data = physics.Trajectories(
-        np.zeros((1, 11, 2, 4)), np.array([[True, False]]), np.array([[0.3, 0.0]]),
-        np.array([[1.0, 0.0]]), [world], 1 / 30,
-    )  # fmt: skip
-    data.states[:, :, :1] = physics.simulate(world, balls, 10)
+    data = one_ball(physics.World(gravity=15.0, restitution=0.8), 5.0, 10)
     train = physics.dataset("iid", 200, 4, n_steps=2)
     prior_mean = dynamics.law_arrays(train.worlds)["restitution"].mean()
     model = dynamics.Structured(observe=10, iterations=20, prior_weight=1e-3).fit(train)
