@@ -195,7 +195,7 @@ class Structured:
         """Learn the prior: each law's mean and standard deviation over the training worlds
         (g(t)'s base value for gravity). Without data, no prior."""
         if data is not None:
-            laws = np.stack([law_arrays(data.worlds)[k] for k in LAWS], 1)
+            laws = np.stack(list(true_laws(data).values()), 1)
             self.prior = laws.mean(0), np.maximum(laws.std(0), 1e-6)
         return self
 
