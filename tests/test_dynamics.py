@@ -109,3 +109,21 @@ def test_choose_prior_weight_keeps_the_smallest_worst_case_error(small):
     assert weight == min(worst, key=worst.get) and len(scores) == 4
     with pytest.raises(ValueError, match="at least one weight"):
         dynamics.choose_prior_weight(small, {}, [0.0], 20, **cem)
+
+
+def test_visible_tells_which_laws_the_window_shows():
+    """Friction and restitution show only once the ball hits something; gravity and drag always."""
+    world = physics.World(gravity=9.8, friction=0.2, restitution=0.7, damping=0.1)
+    flight, bounce = one_ball(world, 8.0, 15), one_ball(world, 0.35, 15)
+    for law, in_flight in (("gravity", True), ("damping", True), ("friction", False),
+                           ("restitution", False)):  # fmt: skip
+        assert dynamics.visible(flight, law, 15)[0] == in_flight, law
+        assert dynamics.visible(bounce, law, 15)[0], law
+    assert not dynamics.visible(bounce, "restitution", 3)[0]  # the bounce comes later
+    with pytest.raises(ValueError, match="unknown law"):
+        dynamics.visible(flight, "wind", 15)
+    mean = {"gravity": 6.0, "friction": 0.15, "restitution": 0.8, "damping": 0.1}
+    ref = dynamics.window_reference(flight, 15, mean)
+    assert (ref["gravity"][0], ref["friction"][0], ref["restitution"][0]) == (9.8, 0.15, 0.8)
+    ref = dynamics.window_reference(bounce, 15, mean)
+    assert (ref["friction"][0], ref["restitution"][0]) == (0.2, 0.7)

@@ -66,3 +66,21 @@ def test_differences_ignore_timings():
     assert metrics.differences(first, second) == []
     assert metrics.differences(first, {**second, "acc": 0.6}) == ["acc: 0.5 then 0.6"]
     assert metrics.differences({"a": 1}, {}) == ["a: 1 then None"]
+
+
+def test_ratio_interval_covers_the_true_ratio_and_narrows_with_data():
+    rng = np.random.default_rng(0)
+    draws = [(rng.exponential(2.0, 50), rng.exponential(1.0, 50)) for _ in range(200)]
+    cover = np.mean([lo < 2.0 < hi for lo, hi in (metrics.ratio_interval(*d) for d in draws)])
+    assert 0.85 <= cover <= 0.99, cover  # a 95% interval, up to bootstrap and sampling error
+    num, den = draws[0]
+    small = metrics.ratio_interval(num, den)
+    assert small[0] < num.mean() / den.mean() < small[1]
+    large = metrics.ratio_interval(rng.exponential(2.0, 5000), rng.exponential(1.0, 5000))
+    assert large[1] - large[0] < (small[1] - small[0]) / 4
+    assert metrics.ratio_interval([3.0, 3.0], [1.5, 1.5]) == (2.0, 2.0)
+    assert metrics.ratio_interval(num, den, seed=4) == metrics.ratio_interval(num, den, seed=4)
+    with pytest.raises(ValueError):
+        metrics.ratio_interval([1.0], [1.0, 2.0])
+    with pytest.raises(ValueError):
+        metrics.ratio_interval([1.0, np.nan], [1.0, 2.0])

@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -294,6 +294,32 @@ def with_gravity(data: physics.Trajectories, gravity) -> physics.Trajectories:
     gravity = np.broadcast_to(np.asarray(gravity, dtype=float), (len(data),))
     return data.rerun([physics.World(float(g), w.friction, w.restitution, w.damping)
                        for g, w in zip(gravity, data.worlds, strict=True)])  # fmt: skip
+
+
+def visible(data: physics.Trajectories, law: str, observe: int, tol: float = 1e-9) -> np.ndarray:
+    """Per trajectory: whether `law` shows in frames 1..observe at all. The frames are simulated
+    again from frame 0 with the law at each end of its training range (the other laws true); the
+    law is visible where the two differ by more than `tol` (m, m/s). Friction and restitution act
+    only at contacts, so they are invisible in a window without one."""
+    if law not in LAWS:
+        raise ValueError(f"unknown law {law!r}; known: {', '.join(LAWS)}")
+    if not 1 <= observe < data.states.shape[1]:
+        raise ValueError(f"observe must be in [1, {data.states.shape[1] - 1}], got {observe}")
+    window = data.subset(np.arange(len(data)), observe + 1)
+    ends = [window.rerun([replace(w, **{law: v}) for w in window.worlds]).states
+            for v in physics.TRAIN[law]]  # fmt: skip
+    diff = np.abs(ends[0] - ends[1])[:, 1:] * data.present[:, None, :, None]
+    return diff.max((1, 2, 3)) > tol
+
+
+def window_reference(data: physics.Trajectories, observe: int, mean: dict) -> dict:
+    """A reference for what frames 0..observe allow: the true laws, except that each law the window
+    does not show (`visible`) takes its training mean (`mean`, {law: value}). An estimator that
+    knew everything visible exactly and fell back on the mean elsewhere would use these."""
+    laws = true_laws(data)
+    for k in LAWS:
+        laws[k] = np.where(visible(data, k, observe), laws[k], mean[k])
+    return laws
 
 
 def choose_prior_weight(train: physics.Trajectories, validation: dict, weights, n_steps: int,
