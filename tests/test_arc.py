@@ -1,5 +1,6 @@
 """ARC: the DSL's primitives, the program search, the scoring rule, the CLI's errors."""
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -148,3 +149,14 @@ def test_the_search_skips_programs_that_repeat_a_reached_state():
     # grids of depth 1 are extended, and the search still runs to its end (one attempt only).
     assert not result.timed_out and result.tried < 10 * len(arc.PRIMITIVES)
     assert result.states < 2 * len(arc.PRIMITIVES)
+
+
+def test_arc_eval_writes_per_task_results(tmp_path, capsys):
+    out = tmp_path / "results.json"
+    args = ["arc", "eval", "--split", "train", "--limit", "2", "--budget", "0.5", "--depth", "1"]
+    assert main([*args, "--workers", "1", "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["tasks"]
+    assert [r["task"] for r in rows] == [t.id for t in arc.load("train")[:2]]
+    for r in rows:
+        assert (r["solved_by"] is not None) == r["solved"]
+    assert "ARC-AGI-1 train:" in capsys.readouterr().out

