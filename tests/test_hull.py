@@ -149,6 +149,19 @@ def test_benchmark_reports_agreement():
     assert out["fast_qps"] > 0 and out["baseline_qps"] > 0
 
 
+def test_benchmark_counts_each_side_s_fastest_turn(monkeypatch):
+    """Turns of 10 s and 1 s (fast path), 20 s and 2 s (baseline): the 1 s and 2 s count."""
+    clock = iter([0.0, 10.0, 10.0, 30.0, 30.0, 31.0, 31.0, 33.0])
+    monkeypatch.setattr(hull.time, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(hull, "inside", lambda X, Q, **kw: (np.ones(len(Q), bool), None))
+    monkeypatch.setattr(hull, "lp_inside", lambda X, q, tol: True)
+    X = np.zeros((3, 2))
+    out = hull.benchmark(X, np.zeros((4, 2)), n_baseline=2, repeats=2)
+    assert out["fast_qps"] == 4.0 and out["baseline_qps"] == 1.0 and out["speedup"] == 4.0
+    with pytest.raises(ValueError, match="repeats"):
+        hull.benchmark(X, X, n_baseline=1, repeats=0)
+
+
 def test_lp_path_in_worker_processes(monkeypatch):
     # Without Wolfe's certificates every undecided query goes to the LPs, in two processes.
     monkeypatch.setattr(hull, "WOLFE_FACTOR", 0)
