@@ -16,7 +16,8 @@ from sklearn.tree import DecisionTreeClassifier
 
 OUTSIDE = -1  # a neighbour or ray beyond the grid
 COLOURS = np.arange(11)  # ARC's ten and the search's mark (distinv.arc.MARK)
-STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))  # up down left right
+# up, down, left, right, then the four diagonals
+STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
 
 
 def _shifted(a: np.ndarray, di: int, dj: int) -> np.ndarray:
@@ -29,10 +30,11 @@ def _shifted(a: np.ndarray, di: int, dj: int) -> np.ndarray:
 def _ray(g: np.ndarray, bg: int, di: int, dj: int) -> np.ndarray:
     """The first non-background colour met walking from each cell in direction (di, dj), not
     counting the cell itself (OUTSIDE if none)."""
+    nxt = _shifted(g, di, dj)
+    coloured = (nxt != bg) & (nxt != OUTSIDE)
     seen = np.full(g.shape, OUTSIDE)
     for _ in range(max(g.shape)):  # each pass lets a colour travel one more cell
-        nxt = _shifted(g, di, dj)
-        step = np.where((nxt != bg) & (nxt != OUTSIDE), nxt, _shifted(seen, di, dj))
+        step = np.where(coloured, nxt, _shifted(seen, di, dj))
         if np.array_equal(step, seen):
             break
         seen = step
@@ -56,12 +58,12 @@ def _objects(g: np.ndarray, bg: int) -> list[np.ndarray]:
 
 
 def features(g: np.ndarray) -> np.ndarray:
-    """(cells, features): for each cell, row by row, its colour (and one-hot), its 8 neighbours
-    and how many of them have each colour, the first colour met along each of 8 rays and whether
-    opposite rays meet the same one, which colours its row and column hold, its position (from
-    each side, mod 2 and 3), its mirror images, the size of its one-colour component, its
-    multi-colour object's shape, its colour's frequency rank, whether it is an enclosed
-    background cell, and in which colours' bounding boxes it lies."""
+    """(cells, features), the background being the most common colour: for each cell, row by row,
+    its colour (and one-hot), its 8 neighbours and how many of them have each colour, the first
+    colour met along each of 8 rays and whether opposite rays meet the same one, which colours its
+    row and column hold, its position (from each side, mod 2 and 3), its mirror images, the size
+    of its one-colour component, its multi-colour object's shape, its colour's frequency rank,
+    whether it is an enclosed background cell, and in which colours' bounding boxes it lies."""
     g = np.asarray(g, dtype=int)
     h, w = g.shape
     vals, counts = np.unique(g, return_counts=True)
