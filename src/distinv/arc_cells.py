@@ -70,15 +70,14 @@ def features(g: np.ndarray) -> np.ndarray:
     bg = int(vals[np.argmax(counts)])
     hood = [_shifted(g, di, dj) for di, dj in STEPS]
     rays = [_ray(g, bg, di, dj) for di, dj in STEPS]
-    colours = COLOURS
-    f = [g, *(g == c for c in colours), *hood]
-    f += [sum(n == c for n in hood) for c in colours]
+    f = [g, *(g == c for c in COLOURS), *hood]
+    f += [sum(n == c for n in hood) for c in COLOURS]
     f += [*rays, np.where(rays[0] == rays[1], rays[0], OUTSIDE),
           np.where(rays[2] == rays[3], rays[2], OUTSIDE)]  # fmt: skip
-    has = g[..., None] == colours  # (h, w, colours)
+    has = g[..., None] == COLOURS  # (h, w, colours)
     rows, cols = has.any(1), has.any(0)  # (h, colours), (w, colours)
-    f += [np.broadcast_to(rows[:, None, c], (h, w)) for c in colours]
-    f += [np.broadcast_to(cols[None, :, c], (h, w)) for c in colours]
+    f += [np.broadcast_to(rows[:, None, c], (h, w)) for c in COLOURS]
+    f += [np.broadcast_to(cols[None, :, c], (h, w)) for c in COLOURS]
     i, j = np.indices((h, w))
     f += [i, j, h - 1 - i, w - 1 - j, i % 2, j % 2, i % 3, j % 3]
     f += [g[:, ::-1], g[::-1], g[::-1, ::-1]]
@@ -91,7 +90,7 @@ def features(g: np.ndarray) -> np.ndarray:
     rank = np.zeros(len(COLOURS), int)
     rank[vals[np.argsort(-counts, kind="stable")]] = np.arange(len(vals))
     f += [rank[g], ndimage.binary_fill_holes(g != bg) & (g == bg)]
-    for c in colours:
+    for c in COLOURS:
         box = np.zeros((h, w), bool)
         if c != bg and (g == c).any():
             ys, xs = np.nonzero(g == c)
