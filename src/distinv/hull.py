@@ -206,6 +206,7 @@ def _lp_decide_in_worker(q: np.ndarray, eps: float, k: int) -> tuple[bool, str]:
 # Below these counts per worker, starting processes costs more than it saves.
 MIN_CERTIFY_PER_WORKER = 64
 MIN_LPS = 4
+REPEATS = 3  # turns each side of `benchmark` takes; its fastest counts
 
 
 def inside(
@@ -319,7 +320,7 @@ def classify(X, Q, near: float = 1.0, tol: float = 1e-6, workers: int | None = N
 
 
 def benchmark(X, Q, n_baseline: int, tol: float = 1e-6, workers: int | None = None,
-              repeats: int = 3) -> dict:  # fmt: skip
+              repeats: int = REPEATS) -> dict:  # fmt: skip
     """Queries per second of `inside` on all of Q against one plain LP per query on Q[:n_baseline].
 
     Both run in this process on this machine, taking turns `repeats` times; each side's fastest
