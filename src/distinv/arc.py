@@ -28,6 +28,7 @@ from distinv import arc_symmetry
 from distinv.arc_blocks import Blocks, blocks
 from distinv.arc_cells import CellRule, cell_rules
 from distinv.arc_choose import Choice, choice
+from distinv.arc_grids import TURNS, background
 from distinv.arc_select import Selector, selector
 
 Grid = np.ndarray
@@ -64,12 +65,6 @@ def task_by_id(task_id: str):
 # --- primitives: Grid -> Grid, or None where they do not apply -------------------------------
 # One that finds nothing to change returns its grid as it is (a training pair may need no
 # change); the search skips a program whose grids all repeat a state already reached.
-
-
-def background(g: Grid) -> int:
-    """Black (0), ARC's usual background, where the grid has any; else the most common colour."""
-    counts = np.bincount(g.ravel(), minlength=10)
-    return 0 if counts[0] else int(counts.argmax())
 
 
 def crop(g: Grid) -> Grid | None:
@@ -546,13 +541,7 @@ def mark(g: Grid, where: str) -> Grid | None:
 
 
 PRIMITIVES: dict[str, Callable[[Grid], Grid | None]] = {
-    "rot90": lambda g: np.rot90(g, 1),
-    "rot180": lambda g: np.rot90(g, 2),
-    "rot270": lambda g: np.rot90(g, 3),
-    "flip_lr": np.fliplr,
-    "flip_ud": np.flipud,
-    "transpose": lambda g: g.T,
-    "antitranspose": lambda g: np.rot90(g, 2).T,
+    **{name: turn for name, turn in TURNS.items() if name != "copy"},
     "crop": crop,
     "largest_object": lambda g: _object_by(g, max),
     "smallest_object": lambda g: _object_by(g, min),

@@ -1,10 +1,12 @@
 """A fitted step for ARC tasks whose output is a grid of blocks, each block the input turned or
 flipped, or blank (chapter 07).
 
-Given (hand-written): the eight turns and flips of a grid, a blank block, and two ways to decide
-which block goes where: by the block's position in the output (a fixed layout), or by the colour
-of the input cell at that position (the input copied into its own cells). Fitted per task: the
-layout, or the colour-to-block table, read off the training pairs; it must agree with all of them.
+Given (hand-written): the eight turns and flips of a grid, a blank (background or black) block,
+and two ways to decide which block goes where: by the block's position in the output (a fixed
+layout), or by the input cell at that position (the input copied into its own cells), keyed by
+whether the cell is background, whether it has the most common colour, or its colour. Fitted per
+task: the layout, or the table from key to block, read off the training pairs; it must agree
+with all of them.
 """
 
 from __future__ import annotations
@@ -13,31 +15,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# The eight symmetries of the square, as functions of a grid; a block may also be "blank" (the
-# input's background) or "black".
-TURNS = {
-    "copy": lambda g: g,
-    "rot90": lambda g: np.rot90(g, 1),
-    "rot180": lambda g: np.rot90(g, 2),
-    "rot270": lambda g: np.rot90(g, 3),
-    "flip_lr": np.fliplr,
-    "flip_ud": np.flipud,
-    "transpose": lambda g: g.T,
-    "antitranspose": lambda g: np.rot90(g, 2).T,
-}
-
-
-def _background(g: np.ndarray) -> int:
-    # The search's convention (distinv.arc.background): black where the grid has any.
-    counts = np.bincount(g.ravel(), minlength=10)
-    return 0 if counts[0] else int(counts.argmax())
+from distinv.arc_grids import TURNS, background
 
 
 def _options(g: np.ndarray, block: np.ndarray) -> frozenset[str]:
     """Which of the turns (or blank) of g this block is."""
     found = {n for n, f in TURNS.items() if f(g).shape == block.shape and
              np.array_equal(f(g), block)}  # fmt: skip
-    if (block == _background(g)).all():
+    if (block == background(g)).all():
         found.add("blank")
     if (block == 0).all():  # black, where the input's own background is another colour
         found.add("black")
@@ -64,7 +49,7 @@ class Blocks:
             return None
         make = {
             **{n: f(g) for n, f in TURNS.items()},
-            "blank": np.full_like(g, _background(g)),
+            "blank": np.full_like(g, background(g)),
             "black": np.zeros_like(g),
         }
         grid = [[make[n] for n in row] for row in layout]
@@ -94,7 +79,7 @@ KEYS = ("background", "most common colour", "colour")  # what of a cell decides 
 def _keys(g: np.ndarray, by: str) -> np.ndarray:
     """Per input cell, the value its block is looked up by."""
     if by == "background":
-        return g == _background(g)
+        return g == background(g)
     if by == "most common colour":
         counts = np.bincount(g.ravel())
         return g == counts.argmax() if (counts == counts.max()).sum() == 1 else np.full(g.shape, -1)

@@ -13,13 +13,9 @@ import numpy as np
 from scipy import ndimage
 from sklearn.tree import DecisionTreeClassifier
 
+from distinv.arc_grids import background
+
 EIGHT = np.ones((3, 3), int)
-
-
-def _background(g: np.ndarray) -> int:
-    # The search's convention (distinv.arc.background): black where the grid has any.
-    counts = np.bincount(g.ravel(), minlength=10)
-    return 0 if counts[0] else int(counts.argmax())
 
 
 def groups(g: np.ndarray) -> dict[str, list[float]]:
@@ -27,7 +23,7 @@ def groups(g: np.ndarray) -> dict[str, list[float]]:
     colours; objects: how many 8-connected objects, one-colour pieces of each colour, the largest
     object's size; symmetry: is the grid its own mirror image, half turn or transpose; cells: the
     grid's cells themselves (non-background or not), for grids of at most 5 by 5."""
-    bg, fg = _background(g), g != _background(g)
+    bg, fg = background(g), g != background(g)
     counts = np.bincount(g.ravel(), minlength=10)[:10]
     labels, n = ndimage.label(fg, structure=EIGHT)
     pieces = [ndimage.label(g == c)[1] if c != bg else 0 for c in range(10)]

@@ -15,19 +15,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from distinv.arc_grids import background
+
 EIGHT = np.ones((3, 3), int)
 CUTS = ("colour", "colour8", "multicolour")  # one colour 4-connected, 8-connected; any colour, 8
 
 
-def _background(g: np.ndarray) -> int:
-    # The search's convention (distinv.arc.background): black where the grid has any.
-    counts = np.bincount(g.ravel(), minlength=10)
-    return 0 if counts[0] else int(counts.argmax())
-
-
 def objects(g: np.ndarray, cut: str) -> list[tuple[slice, slice, np.ndarray]]:
     """The objects of a grid, each as (rows, cols, mask inside its bounding box)."""
-    bg, out = _background(g), []
+    bg, out = background(g), []
     if cut == "multicolour":
         layers = [(g != bg, EIGHT)]
     else:
@@ -41,7 +37,7 @@ def objects(g: np.ndarray, cut: str) -> list[tuple[slice, slice, np.ndarray]]:
 
 def _properties(g: np.ndarray, objs: list) -> dict[str, np.ndarray]:
     """Per object, every property a selection may rest on (one value each)."""
-    bg, h, w = _background(g), *g.shape
+    bg, h, w = background(g), *g.shape
     crops = [np.where(m, g[r, c], bg) for r, c, m in objs]
     shapes = [m.tobytes() + bytes(m.shape) for _, _, m in objs]
     main = [int(np.bincount(x[m]).argmax()) for x, (_, _, m) in zip(crops, objs, strict=True)]
