@@ -18,11 +18,10 @@ import numpy as np
 from distinv.arc_grids import TURNS, background
 
 
-def _options(g: np.ndarray, block: np.ndarray) -> frozenset[str]:
-    """Which of the turns (or blank) of g this block is."""
-    found = {n for n, f in TURNS.items() if f(g).shape == block.shape and
-             np.array_equal(f(g), block)}  # fmt: skip
-    if (block == background(g)).all():
+def _options(turns: dict[str, np.ndarray], bg: int, block: np.ndarray) -> frozenset[str]:
+    """Which of the input's turns (or blank, its background `bg`, or black) this block is."""
+    found = {n for n, t in turns.items() if t.shape == block.shape and np.array_equal(t, block)}
+    if (block == bg).all():
         found.add("blank")
     if (block == 0).all():  # black, where the input's own background is another colour
         found.add("black")
@@ -39,11 +38,11 @@ def _split(g: np.ndarray, out: np.ndarray) -> list[list[np.ndarray]] | None:
 
 @dataclass(frozen=True)
 class Blocks:
-    by: str  # "position" (a fixed layout) or "colour" (the input cell's colour decides)
-    table: tuple  # position: rows of block names; colour: ((colour, block name), ...)
+    by: str  # "position" (a fixed layout) or one of KEYS (what of the input cell decides)
+    table: tuple  # position: rows of block names; else ((key, block name), ...)
 
     def __call__(self, g: np.ndarray) -> np.ndarray | None:
-        """The output grid, or None where a colour has no block in the table."""
+        """The output grid, or None where a cell's key has no block in the table."""
         layout = self._layout(g)
         if layout is None:
             return None
@@ -97,8 +96,10 @@ def blocks(pairs: list[tuple[np.ndarray, np.ndarray]]) -> Blocks | None:
     split = [_split(a, b) for a, b in pairs]
     if any(s is None for s in split):
         return None
-    opts = [[[_options(a, blk) for blk in row] for row in s]
-            for (a, _), s in zip(pairs, split, strict=True)]  # fmt: skip
+    opts = []
+    for (a, _), s in zip(pairs, split, strict=True):
+        turns, bg = {n: f(a) for n, f in TURNS.items()}, background(a)
+        opts.append([[_options(turns, bg, blk) for blk in row] for row in s])
     # by position: every pair's output has the same block layout
     dims = {(len(o), len(o[0])) for o in opts}
     if len(dims) == 1:

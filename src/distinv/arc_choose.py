@@ -43,8 +43,8 @@ def groups(g: np.ndarray) -> dict[str, list[float]]:
     }
 
 
-def _features(g: np.ndarray, names: tuple[str, ...]) -> list[float]:
-    found = groups(g)
+def _features(found: dict[str, list[float]], names: tuple[str, ...]) -> list[float]:
+    """The values of the named groups of `groups(g)`, in order."""
     return [float(v) for n in names for v in found[n]]
 
 
@@ -59,7 +59,7 @@ class Choice:
         self.tree, self.outputs, self.names = tree, outputs, names
 
     def __call__(self, g: np.ndarray) -> np.ndarray:
-        return self.outputs[int(self.tree.predict([_features(g, self.names)])[0])].copy()
+        return self.outputs[int(self.tree.predict([_features(groups(g), self.names)])[0])].copy()
 
     def __str__(self) -> str:
         return f"one of {len(self.outputs)} training outputs, chosen by {' + '.join(self.names)}"
@@ -78,8 +78,9 @@ def choice(pairs: list[tuple[np.ndarray, np.ndarray]]) -> Choice | None:
     recur = [i for i, y in enumerate(labels) if (labels == y).sum() > 1]
     if len(outputs) < 2 or not recur:
         return None
+    found = [groups(a) for a, _ in pairs]
     for names in FEATURE_SETS:
-        x = np.array([_features(a, names) for a, _ in pairs])
+        x = np.array([_features(f, names) for f in found])
         tree = DecisionTreeClassifier(random_state=0).fit(x, labels)
         if not np.array_equal(tree.predict(x), labels):
             continue

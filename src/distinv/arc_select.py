@@ -71,6 +71,11 @@ def _crops(g: np.ndarray, objs: list) -> list[np.ndarray]:
     return [g[r, c] for r, c, _ in objs]
 
 
+def _extreme(values: np.ndarray, largest: bool) -> np.ndarray:
+    """Which objects have the largest (or smallest) value."""
+    return values == (values.max() if largest else values.min())
+
+
 @dataclass(frozen=True)
 class Selector:
     cut: str  # one of CUTS
@@ -82,9 +87,8 @@ class Selector:
         objs = objects(g, self.cut)
         if len(objs) < 2:
             return None
-        values = _properties(g, objs)[self.prop]
-        best = values.max() if self.largest else values.min()
-        chosen = [x for x, v in zip(_crops(g, objs), values, strict=True) if v == best]
+        best = _extreme(_properties(g, objs)[self.prop], self.largest)
+        chosen = [x for x, b in zip(_crops(g, objs), best, strict=True) if b]
         if any(not np.array_equal(x, chosen[0]) for x in chosen[1:]):
             return None
         return chosen[0]
@@ -110,13 +114,6 @@ def selector(pairs: list[tuple[np.ndarray, np.ndarray]]) -> Selector | None:
         else:
             for prop in found[0][0]:
                 for largest in (True, False):
-                    ok = True
-                    for props, hits in found:
-                        v = props[prop]
-                        best = v == (v.max() if largest else v.min())
-                        if not hits[best].all():
-                            ok = False
-                            break
-                    if ok:
+                    if all(hits[_extreme(props[prop], largest)].all() for props, hits in found):
                         return Selector(cut, prop, largest)
     return None
