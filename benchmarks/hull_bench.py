@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict
 
 from distinv import hull, seed_everything
-from distinv.data.synthetic import Manifold, gaussian
+from distinv.synthetic import Manifold, gaussian
 
 SIZES = (2000, 10000)
 DIMS = (8, 32, 128)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from distinv import arc
+from distinv.arc import local, primitives, recolour, solver
 from distinv.cli import main
 
 G = np.array
@@ -14,19 +15,19 @@ G = np.array
 
 def test_primitives_on_small_grids():
     g = G([[0, 0, 0, 0], [0, 3, 3, 0], [0, 0, 3, 0], [0, 0, 0, 0]])
-    assert arc.crop(g).tolist() == [[3, 3], [0, 3]]
-    assert arc.gravity(G([[1, 0], [0, 0], [0, 2]]), 0).tolist() == [[0, 0], [0, 0], [1, 2]]
+    assert primitives.crop(g).tolist() == [[3, 3], [0, 3]]
+    assert primitives.gravity(G([[1, 0], [0, 0], [0, 2]]), 0).tolist() == [[0, 0], [0, 0], [1, 2]]
     ring = G([[0, 0, 0, 0, 0], [0, 4, 4, 4, 0], [0, 4, 0, 4, 0], [0, 4, 4, 4, 0], [0, 0, 0, 0, 0]])
-    assert arc.fill_enclosed(ring)[2, 2] == 4
-    assert np.array_equal(arc.fill_enclosed(g), g)  # nothing enclosed: the grid as it is
+    assert primitives.fill_enclosed(ring)[2, 2] == 4
+    assert np.array_equal(primitives.fill_enclosed(g), g)  # nothing enclosed: the grid as it is
     halves = G([[1, 0, 5, 1, 1], [0, 0, 5, 0, 1]])  # a separator column of 5s
-    assert arc.combine(halves, 1, "and").tolist() == [[1, 0], [0, 0]]
-    assert arc.combine(halves, 1, "xor").tolist() == [[0, 1], [0, 1]]
+    assert primitives.combine(halves, 1, "and").tolist() == [[1, 0], [0, 0]]
+    assert primitives.combine(halves, 1, "xor").tolist() == [[0, 1], [0, 1]]
     two = G([[1, 0, 0, 0, 0], [0, 0, 0, 2, 2], [0, 0, 0, 2, 2]])  # background 0: the most common
     assert arc.PRIMITIVES["largest_object"](two).tolist() == [[2, 2], [2, 2]]
     assert arc.PRIMITIVES["smallest_object"](two).tolist() == [[1]]
     noisy = G([[1, 0, 0], [0, 0, 0], [0, 2, 2]])
-    assert arc.denoise(noisy).tolist() == [[0, 0, 0], [0, 0, 0], [0, 2, 2]]
+    assert primitives.denoise(noisy).tolist() == [[0, 0, 0], [0, 0, 0], [0, 2, 2]]
 
 
 def test_search_finds_a_rotation_with_a_colour_map_and_predicts_the_test():
@@ -69,9 +70,9 @@ def test_arc_agi_1_is_pinned_and_a_known_task_is_solved(capsys):
 
 def test_self_kron_and_dedupe():
     g = G([[0, 7], [7, 7]])
-    out = arc.self_kron(g)
+    out = primitives.self_kron(g)
     assert out.shape == (4, 4) and (out[:2, :2] == 0).all() and np.array_equal(out[2:, 2:], g)
-    assert arc.dedupe(G([[1, 1, 2], [1, 1, 2], [3, 3, 4]])).tolist() == [[1, 2], [3, 4]]
+    assert primitives.dedupe(G([[1, 1, 2], [1, 1, 2], [3, 3, 4]])).tolist() == [[1, 2], [3, 4]]
 
 
 def test_a_local_rule_is_kept_only_if_it_generalises_within_the_training_pairs():
@@ -83,13 +84,13 @@ def test_a_local_rule_is_kept_only_if_it_generalises_within_the_training_pairs()
         return a, b
 
     pairs = [make([0, 0, 1, 0]), make([0, 0, 0, 1, 0]), make([0, 0, 1, 0, 0])]
-    table = arc._local_rule(pairs)
+    table = local.local_rule(pairs)
     assert table is not None
     program = arc.Program((), local=table)
     assert program(G([[0, 0, 0, 1, 0, 0]])).tolist() == [[0, 0, 2, 1, 0, 0]]
     # One pair whose pattern no other pair shows cannot be checked by leave-one-out: refused.
-    assert arc._local_rule([make([0, 0, 1, 0]), (G([[5, 5]]), G([[6, 6]]))]) is None
-    assert arc._local_rule([make([0, 0, 1, 0])]) is None  # one pair: nothing to check against
+    assert local.local_rule([make([0, 0, 1, 0]), (G([[5, 5]]), G([[6, 6]]))]) is None
+    assert local.local_rule([make([0, 0, 1, 0])]) is None  # one pair: nothing to check against
 
 
 def test_directional_primitives_move_the_way_they_are_named():
@@ -105,24 +106,24 @@ def test_directional_primitives_move_the_way_they_are_named():
 
 def test_marks_lines_and_patterns():
     ring = G([[0, 3, 3, 3, 0], [0, 3, 0, 3, 0], [0, 3, 3, 3, 0], [0, 0, 0, 0, 0]])
-    assert (arc.mark(ring, "enclosed") == arc.MARK).sum() == 1
-    assert arc.mark(ring, "halo")[3].tolist() == [10, 10, 10, 10, 10]
-    assert arc.mark(G([[0, 0], [0, 0]]), "enclosed").tolist() == [[0, 0], [0, 0]]
-    assert arc.connect(G([[2, 0, 0, 2, 0]]), 1).tolist() == [[2, 2, 2, 2, 0]]
-    assert arc.connect_diagonal(G([[5, 0, 0], [0, 0, 0], [0, 0, 5]]))[1, 1] == 5
-    assert arc.rays(G([[0, 0, 0], [0, 4, 0]]), "v").tolist() == [[0, 4, 0], [0, 4, 0]]
+    assert (primitives.mark(ring, "enclosed") == arc.MARK).sum() == 1
+    assert primitives.mark(ring, "halo")[3].tolist() == [10, 10, 10, 10, 10]
+    assert primitives.mark(G([[0, 0], [0, 0]]), "enclosed").tolist() == [[0, 0], [0, 0]]
+    assert primitives.connect(G([[2, 0, 0, 2, 0]]), 1).tolist() == [[2, 2, 2, 2, 0]]
+    assert primitives.connect_diagonal(G([[5, 0, 0], [0, 0, 0], [0, 0, 5]]))[1, 1] == 5
+    assert primitives.rays(G([[0, 0, 0], [0, 4, 0]]), "v").tolist() == [[0, 4, 0], [0, 4, 0]]
     tiled = np.tile(G([[1, 2], [3, 4]]), (3, 3))
     holed = tiled.copy()
     holed[1:3, 2:4] = 0
-    assert np.array_equal(arc.complete_period(holed), tiled)
+    assert np.array_equal(primitives.complete_period(holed), tiled)
     stripes = (np.add.outer(np.arange(5), np.arange(5)) % 3) + 1
-    assert np.array_equal(arc.complete_period(np.triu(stripes[::-1])[::-1]), stripes)
-    assert arc.period_crop(tiled).tolist() == [[1, 2], [3, 4]]
+    assert np.array_equal(primitives.complete_period(np.triu(stripes[::-1])[::-1]), stripes)
+    assert primitives.period_crop(tiled).tolist() == [[1, 2], [3, 4]]
     divided = G(
         [[1, 0, 5, 0, 0], [0, 0, 5, 0, 2], [5, 5, 5, 5, 5], [0, 0, 5, 0, 0], [0, 3, 5, 0, 0]]
     )
-    assert len(arc.cells(divided)) == 4
-    assert arc.cell_by(divided, "overlay").tolist() == [[1, 0], [0, 2]]
+    assert len(primitives.cells(divided)) == 4
+    assert primitives.cell_by(divided, "overlay").tolist() == [[1, 0], [0, 2]]
 
 
 def test_objects_recoloured_by_a_property_learned_from_the_pairs():
@@ -134,7 +135,7 @@ def test_objects_recoloured_by_a_property_learned_from_the_pairs():
         return a, b
 
     train = [pair([3, 5]), pair([2, 4, 1])]
-    rule = arc._recolour_rule(train)
+    rule = recolour.recolour_rule(train)
     assert rule is not None and rule[0] == "size rank"
     test, want = pair([1, 6, 2])
     result = arc.search(train, [test], budget=10.0, depth=1)
@@ -179,5 +180,5 @@ def test_every_primitive_survives_odd_grids():
     odd += [np.asarray(a) for t in arc.load("train")[:40] for a, _ in t.train]
     for name in arc.PRIMITIVES:
         for g in odd:
-            out = arc._apply(name, g)  # None where it does not apply; never an exception
+            out = solver._apply(name, g)  # None where it does not apply; never an exception
             assert out is None or (out.ndim == 2 and out.size > 0), name

@@ -4,7 +4,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from distinv import arc, arc_cells
+from distinv import arc
+from distinv.arc import cell_rule as arc_cells
 
 
 def crowded(g: np.ndarray) -> np.ndarray:

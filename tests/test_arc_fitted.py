@@ -3,7 +3,13 @@ colour-relative cell rules, and where they rank in the search."""
 
 import numpy as np
 
-from distinv import arc, arc_blocks, arc_cells, arc_choose, arc_select, arc_symmetry
+from distinv import arc
+from distinv.arc import blocks as arc_blocks
+from distinv.arc import cell_rule as arc_cells
+from distinv.arc import choose as arc_choose
+from distinv.arc import primitives, solver
+from distinv.arc import select as arc_select
+from distinv.arc import symmetry as arc_symmetry
 
 G = np.array
 
@@ -92,20 +98,21 @@ def test_attract_period_patch_and_thirds():
     g = np.zeros((6, 6), int)
     g[0:2, 0:2], g[4, 4] = 5, 2  # the small one shares no band with the big one: it stays
     g[0, 4] = 3  # this one shares the big one's rows: it slides left until it touches
-    out = arc.attract(g, largest=True)
+    out = primitives.attract(g, largest=True)
     assert out[0, 2] == 3 and out[0, 4] == 0 and out[4, 4] == 2
     tiled = np.tile(G([[1, 2], [3, 4]]), (3, 3))
     holed = tiled.copy()
     holed[1:3, 2:5] = 0
-    assert np.array_equal(arc.period_patch(holed), tiled[1:3, 2:5])
-    assert arc.third(np.arange(9).reshape(1, 9), 1, last=True).tolist() == [[6, 7, 8]]
+    assert np.array_equal(primitives.period_patch(holed), tiled[1:3, 2:5])
+    assert primitives.third(np.arange(9).reshape(1, 9), 1, last=True).tolist() == [[6, 7, 8]]
 
 
 def test_a_selection_ranks_after_programs_of_one_more_primitive(monkeypatch):
     train = [scene(s, 4) for s in range(3)]
     g, want = scene(4, 5)
     answers = {a.tobytes(): b for a, b in train}  # a primitive that fits the training pairs only
-    monkeypatch.setattr(arc, "PRIMITIVES", {"memo": lambda x: answers.get(x.tobytes(), x[:1, :1])})
+    memo = {"memo": lambda x: answers.get(x.tobytes(), x[:1, :1])}
+    monkeypatch.setattr(solver, "PRIMITIVES", memo)
     result = arc.search(train, [g], budget=20.0, depth=1)
     assert result.programs[0] == "memo"  # one primitive, found after the selection, ranks first
     assert result.kinds == ["none", "selection"]

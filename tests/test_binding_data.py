@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from distinv.data import binding
+from distinv.binding import data as binding
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_generation_does_not_depend_on_string_hashing():
     import sys
 
     code = (
-        "from distinv.data import binding as b\n"
+        "from distinv.binding import data as b\n"
         "for c in b.CAPABILITIES:\n"
         "    for h in (False, True):\n"
         "        print([e.program for e in b.generate(c, 30, 1, h)])\n"

@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from distinv import binding
-from distinv.data import binding as data
-from distinv.models import binding as slot_model
-from distinv.models import binding_mlx
+from distinv.binding import data, experiment
+from distinv.binding import model as slot_model
+from distinv.binding import model_mlx as binding_mlx
 
 
 @pytest.fixture(scope="module")
@@ -92,15 +92,15 @@ def test_select_keeps_the_best_restart_per_model(splits):
 
     right = {e.program: e.output for e in splits.validation}
     programs = list(right)
-    original = binding.predict
-    binding.predict = lambda m, ps: [  # noqa: E731
+    original = experiment.predict
+    experiment.predict = lambda m, ps: [  # noqa: E731
         right[p] if programs.index(p) < m.k else "" for p in ps
     ]
     try:
         models = {"a #0": Fixed(5), "a #1": Fixed(9), "b #0": Fixed(3), "b #1": Fixed(3)}
         best, scores = binding.select(models, splits.validation)
     finally:
-        binding.predict = original
+        experiment.predict = original
     assert best == {"a": "a #1", "b": "b #0"}  # a tie goes to the first restart
     assert scores["a #1"] == 9 / len(programs)
     with pytest.raises(ValueError, match="validation"):
@@ -109,7 +109,7 @@ def test_select_keeps_the_best_restart_per_model(splits):
 
 def test_ctc_targets_round_trip(splits):
     example = splits.train[0]
-    ids = binding._targets([example.output], binding.CTC_IDS, None)[0]
+    ids = experiment._targets([example.output], binding.CTC_IDS, None)[0]
     assert " ".join(binding.SYMBOLS[i - 1] for i in ids) == example.output
 
 
@@ -191,10 +191,10 @@ def test_mlx_loss_and_gradients_match_torch(splits):
     twin = binding_mlx.load_torch_state(binding_mlx.BindingModel(model.cfg), model.state_dict())
     model.train(), twin.train()
     batch = splits.train[:16]
-    loss = binding._loss(model, batch)
+    loss = experiment._loss(model, batch)
     loss.backward()
     x, lengths = binding.encode_programs([e.program for e in batch])
-    ys = binding._targets([e.output for e in batch], binding.CTC_IDS, None)
+    ys = experiment._targets([e.output for e in batch], binding.CTC_IDS, None)
 
     def mlx_loss(m):
         log_probs = m(mx.array(x.numpy().astype(np.int32)))

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from distinv import compositional as comp
-from distinv.data import scan_mods
+from distinv.scan import compositional as comp
+from distinv.scan import mods as scan_mods
 
 
 def test_sample_is_seeded_ordered_and_total_when_asked():

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from distinv import dynamics, physics
+from distinv import physics
+from distinv.physics import dynamics
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from distinv import estimators, seed_everything
-from distinv.models import cat_vae, slots
+from distinv import cat_vae, estimators, seed_everything, slots
 from distinv.train import fit
 
 C = 5

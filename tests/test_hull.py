@@ -6,7 +6,7 @@ from scipy.optimize import minimize
 from scipy.spatial import ConvexHull
 
 from distinv import hull
-from distinv.data.synthetic import Manifold, gaussian, uniform_ball
+from distinv.synthetic import Manifold, gaussian, uniform_ball
 
 
 def qhull_inside(X, Q, slack=1e-9):

@@ -3,9 +3,8 @@
 import pytest
 import torch
 
-from distinv.data import scan
-from distinv.learners import Seq2SeqLearner
-from distinv.models import seq2seq
+from distinv import scan, seq2seq
+from distinv.scan.learners import Seq2SeqLearner
 
 
 def _toy(n_words: int = 4):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from distinv import metrics
-from distinv.chapters import chapters
+from distinv.book.chapters import chapters
 
 
 def test_save_and_load(tmp_path):

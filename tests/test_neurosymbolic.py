@@ -2,8 +2,9 @@
 
 import pytest
 
-from distinv.data import scan, scan_mods
-from distinv.neurosymbolic import NeuroSymbolicSCAN, ParseError, execute
+from distinv import scan
+from distinv.scan import mods as scan_mods
+from distinv.scan.neurosymbolic import NeuroSymbolicSCAN, ParseError, execute
 
 
 def _exact(model, pairs):

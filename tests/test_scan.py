@@ -4,7 +4,7 @@ from collections import Counter
 
 import pytest
 
-from distinv.data import scan
+from distinv import scan
 
 
 @pytest.fixture(scope="module")

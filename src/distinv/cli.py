@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from distinv.chapters import chapters, find, profile_overrides, profiles, project_root
+from distinv.book.chapters import chapters, find, profile_overrides, profiles, project_root
 from distinv.errors import DistinvError
 
 
@@ -27,7 +27,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from distinv.run import ChapterFailed, default_run_dir, run_chapter
+    from distinv.book.run import ChapterFailed, default_run_dir, run_chapter
 
     root = project_root()
     ch = find(args.chapter, root)
@@ -55,8 +55,8 @@ def cmd_run(args) -> int:
 
 
 def cmd_book(args) -> int:
-    from distinv.book import execute_all, render
-    from distinv.run import ChapterFailed
+    from distinv.book.build import execute_all, render
+    from distinv.book.run import ChapterFailed
 
     root = project_root()
     out = Path(args.out) if args.out else root / "_build"
@@ -74,7 +74,7 @@ def cmd_book(args) -> int:
 
 
 def cmd_scan_export(args) -> int:
-    from distinv.data import scan
+    from distinv import scan
 
     paths = scan.export(args.folder, seed=args.seed)
     print(f"wrote {len(paths)} files under {Path(args.folder).resolve()}")

@@ -1,4 +1,4 @@
-"""Models of the ball worlds (chapter 06): who predicts the next frame, and how a law is changed.
+"""Models of the ball worlds (06_physics): who predicts the next frame, and how a law is changed.
 
 - `blind`: an MLP from the balls' state to the change of state over one frame; it never sees
   the laws of its world.

@@ -1,4 +1,5 @@
-"""Compositional SCAN (chapter 05): every model through one loop, on every split and modification.
+"""Compositional SCAN (05_compositional): every model through one loop, on every split and
+modification.
 
 Every model offers `fit(pairs) -> self`, `predict(commands) -> actions` and
 `represent(commands) -> vectors` (what the hull is taken in). `run` trains one model on one split,
@@ -24,9 +25,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from distinv.data import scan, scan_mods
-from distinv.learners import Seq2SeqLearner
-from distinv.neurosymbolic import NeuroSymbolicSCAN
+from distinv import scan
+from distinv.scan import mods as scan_mods
+from distinv.scan.learners import Seq2SeqLearner
+from distinv.scan.neurosymbolic import NeuroSymbolicSCAN
 
 SPLITS = {  # metric name -> SCAN split
     "simple": "simple",

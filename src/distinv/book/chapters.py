@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import io
 import math
-import os
 import re
 import tokenize
 from dataclasses import dataclass
@@ -16,23 +15,10 @@ import jupytext
 import yaml
 
 from distinv.errors import DistinvError
+from distinv.paths import project_root
 
 PARAM_TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 _SLUG = re.compile(r"^(\d\d)_([a-z0-9_]+)$")
-
-
-def project_root() -> Path:
-    """The checkout: $DISTINV_ROOT, else the nearest folder upwards with _toc.yml and book/."""
-    env = os.environ.get("DISTINV_ROOT")
-    here = Path.cwd().resolve()
-    candidates = [Path(env)] if env else [here, *here.parents, Path(__file__).resolve().parents[2]]
-    for c in candidates:
-        if (c / "_toc.yml").is_file() and (c / "book").is_dir():
-            return c
-    raise DistinvError(
-        "no distinv book here: run inside a checkout (a folder with _toc.yml and book/) "
-        "or set DISTINV_ROOT"
-    )
 
 
 @dataclass(frozen=True)

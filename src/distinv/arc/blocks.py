@@ -1,5 +1,5 @@
 """A fitted step for ARC tasks whose output is a grid of blocks, each block the input turned or
-flipped, or blank (chapter 07).
+flipped, or blank (07_arc).
 
 Given (hand-written): the eight turns and flips of a grid, a blank (background or black) block,
 and two ways to decide which block goes where: by the block's position in the output (a fixed
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from distinv.arc_grids import TURNS, background
+from distinv.arc.grids import TURNS, background
 
 
 def _options(turns: dict[str, np.ndarray], bg: int, block: np.ndarray) -> frozenset[str]:

@@ -1,4 +1,4 @@
-"""A fitted step for ARC tasks whose output is one object cut out of the input (chapter 07): which
+"""A fitted step for ARC tasks whose output is one object cut out of the input (07_arc): which
 object is read off the training pairs as the one a single property singles out.
 
 Given (hand-written): three ways to cut a grid into objects, the properties below, and the rule
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from distinv.arc_grids import background
+from distinv.arc.grids import background
 
 EIGHT = np.ones((3, 3), int)
 CUTS = ("colour", "colour8", "multicolour")  # one colour 4-connected, 8-connected; any colour, 8

@@ -1,9 +1,11 @@
-"""Grid conventions shared by the ARC modules (chapter 07): the background colour, and the eight
+"""Grid conventions shared by the ARC modules (07_arc): the background colour, and the eight
 turns and flips of a grid."""
 
 from __future__ import annotations
 
 import numpy as np
+
+Grid = np.ndarray
 
 # The eight symmetries of the square, as functions of a grid.
 TURNS = {

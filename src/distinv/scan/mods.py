@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from distinv.data import scan
+from distinv.scan import grammar as scan
 
 
 @dataclass(frozen=True)

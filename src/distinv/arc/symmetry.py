@@ -1,4 +1,4 @@
-"""Two ARC primitives (chapter 07): a picture hidden in places by solid patches of one colour is
+"""Two ARC primitives (07_arc): a picture hidden in places by solid patches of one colour is
 completed from the mirror symmetries the rest of it obeys.
 
 Given (hand-written): what a patch is (one colour in a few solid pieces) and the symmetries

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from distinv import __version__
-from distinv.chapters import Chapter
+from distinv.book.chapters import Chapter
 from distinv.errors import DistinvError
 from distinv.metrics import RUN_FILE, load
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from distinv.chapters import Chapter, find, profile_overrides
+from distinv.book.chapters import Chapter, find, profile_overrides
+from distinv.book.run import run_chapter
 from distinv.errors import DistinvError
 from distinv.metrics import RUN_FILE
-from distinv.run import run_chapter
 
 RUNS_PARAM = "runs"  # a chapter with this parameter reads the others' metrics: it runs last
 

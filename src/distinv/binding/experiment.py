@@ -9,9 +9,9 @@ from pathlib import Path
 
 import torch
 
-from distinv.data import binding as data
-from distinv.models import binding as slot_model
-from distinv.models import seq2seq
+from distinv import seq2seq
+from distinv.binding import data
+from distinv.binding import model as slot_model
 from distinv.progress import progress
 from distinv.train import fit
 
@@ -69,7 +69,7 @@ BACKENDS = ("torch", "mlx")
 
 
 def _is_mlx(model) -> bool:
-    return type(model).__module__.endswith("binding_mlx")
+    return type(model).__module__.endswith("model_mlx")
 
 
 def build(model: str, binder: str = "st", backend: str = "torch"):
@@ -80,7 +80,7 @@ def build(model: str, binder: str = "st", backend: str = "torch"):
         cfg = slot_model.BindingConfig(len(IN_IDS) + 1, len(SYMBOLS) + 1, binder=binder)
         model = slot_model.BindingModel(cfg)
         if backend == "mlx":  # the same initial weights as torch: the twins differ only in backend
-            from distinv.models import binding_mlx
+            from distinv.binding import model_mlx as binding_mlx
 
             return binding_mlx.load_torch_state(binding_mlx.BindingModel(cfg), model.state_dict())
         return model
@@ -158,7 +158,7 @@ def _train_mlx(model, examples, steps, batch_size, lr, seed, hard_from, log_ever
     import numpy as np
     from mlx.utils import tree_flatten
 
-    from distinv.models import binding_mlx
+    from distinv.binding import model_mlx as binding_mlx
 
     gen = torch.Generator().manual_seed(seed)
     opt = optim.Adam(learning_rate=lr)
@@ -268,7 +268,7 @@ def train_all(
     for job, (state, history) in zip(jobs, done, strict=True):
         model = build(job.model, job.binder, job.backend)
         if _is_mlx(model):
-            from distinv.models import binding_mlx
+            from distinv.binding import model_mlx as binding_mlx
 
             binding_mlx.load_torch_state(model, state)
         else:
@@ -287,7 +287,7 @@ def predict(model: torch.nn.Module, programs: list[str], batch_size: int = 500) 
         if _is_mlx(model):
             import mlx.core as mx
 
-            from distinv.models import binding_mlx
+            from distinv.binding import model_mlx as binding_mlx
 
             log_probs = model(mx.array(x.numpy().astype("int32")))
             ids = binding_mlx.greedy_decode(log_probs, lengths.numpy(), model.cfg.frames)
@@ -346,7 +346,7 @@ def load(path: str | Path) -> slot_model.BindingModel:
 
 def default_checkpoint() -> Path:
     """Where the chapter's default run leaves its trained model: _build/checkpoints/binding.pt."""
-    from distinv.chapters import project_root
+    from distinv.paths import project_root
 
     return project_root() / "_build" / "checkpoints" / "binding.pt"
 

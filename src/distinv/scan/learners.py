@@ -1,7 +1,7 @@
 """One interface for the book's sequence models: `fit(pairs)`, then `predict(inputs)`.
 
 Groundwork for the compositional-SCAN chapter (issue 6), where every model must share it. A pair is
-(input words, output symbols), both space-separated strings, as in `distinv.data.scan`.
+(input words, output symbols), both space-separated strings, as in `distinv.scan.grammar`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import time
 import numpy as np
 import torch
 
-from distinv.models import seq2seq
+from distinv import seq2seq
 from distinv.seed import seed_everything
 from distinv.train import fit
 

@@ -1,4 +1,4 @@
-"""A fitted step for ARC tasks whose output is always one of a few fixed grids (chapter 07): which
+"""A fitted step for ARC tasks whose output is always one of a few fixed grids (07_arc): which
 one is learned per task by a decision tree over whole-grid features of the input.
 
 Given (hand-written): the features below. Fitted per task: the tree, from the training pairs; it
@@ -13,7 +13,7 @@ import numpy as np
 from scipy import ndimage
 from sklearn.tree import DecisionTreeClassifier
 
-from distinv.arc_grids import background
+from distinv.arc.grids import background
 
 EIGHT = np.ones((3, 3), int)
 

@@ -1,5 +1,5 @@
 """A per-task cell rule for ARC: a decision tree, fitted on a task's training pairs, that predicts
-each output cell's colour from features of the input around that cell (chapter 07).
+each output cell's colour from features of the input around that cell (07_arc).
 
 Given (hand-written): the features below, in named groups, the same for every task, and the
 feature sets a tree may use (simplest first). Learned (per task, from its two to five training
@@ -21,7 +21,7 @@ from scipy import ndimage
 from sklearn.tree import DecisionTreeClassifier
 
 OUTSIDE = -1  # a neighbour or ray beyond the grid
-COLOURS = np.arange(11)  # ARC's ten and the search's mark (distinv.arc.MARK)
+COLOURS = np.arange(11)  # ARC's ten and the search's mark (distinv.arc.primitives.MARK)
 # up, down, left, right, then the four diagonals
 STEPS = ((-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1))
 

@@ -1,4 +1,4 @@
-"""The MLX twin of `distinv.models.binding`: same architecture, same parameter names, same modes.
+"""The MLX twin of `distinv.binding.model`: same architecture, same parameter names, same modes.
 
 Weights trained in torch load with `load_torch_state`; `tests/test_binding_model.py` checks that
 both compute the same log-probabilities, and that `ctc_loss` here equals torch's.
@@ -10,8 +10,8 @@ import mlx.core as mx
 import mlx.nn as nn
 import numpy as np
 
+from distinv.binding.model import BindingConfig, collapse
 from distinv.gumbel import gumbel_softmax
-from distinv.models.binding import BindingConfig, collapse
 
 
 def _windows(x: mx.array, before: int, after: int) -> mx.array:

@@ -1,1 +1,0 @@
-"""Task generators, one module per task family."""

@@ -1,0 +1,49 @@
+"""Physics worlds (06_physics).
+
+Modules: `simulator` (balls in a box under four laws; its names are the package's API) and
+`dynamics` (the models that predict the next frame, and how a law is changed).
+"""
+
+from distinv.physics.simulator import (
+    FEATURES,
+    JUPITER,
+    MAX_EVENTS,
+    MOON,
+    NEAR,
+    OMEGA,
+    REST_HEIGHT,
+    SPLITS,
+    TRAIN,
+    WAVE,
+    Balls,
+    Box,
+    Trajectories,
+    World,
+    dataset,
+    draw_worlds,
+    energy,
+    random_balls,
+    simulate,
+)
+
+__all__ = [
+    "Balls",
+    "Box",
+    "FEATURES",
+    "JUPITER",
+    "MAX_EVENTS",
+    "MOON",
+    "NEAR",
+    "OMEGA",
+    "REST_HEIGHT",
+    "SPLITS",
+    "TRAIN",
+    "Trajectories",
+    "WAVE",
+    "World",
+    "dataset",
+    "draw_worlds",
+    "energy",
+    "random_balls",
+    "simulate",
+]
