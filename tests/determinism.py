@@ -2,7 +2,7 @@
 
 nbval executes every smoke notebook again in its own run folder, which rewrites metrics.json there.
 `snapshot DIR` keeps a copy of each first run's metrics; `check DIR` fails on any difference
-(timing metrics excepted, see distinv.metrics.TIMING_MARKERS).
+(timing metrics excepted, see distinv.book.determinism.TIMING_MARKERS).
 """
 
 import json
@@ -10,7 +10,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from distinv.metrics import METRICS_FILE, differences
+from distinv.book.determinism import differences
+from distinv.metrics import METRICS_FILE
 
 FIRST = "metrics.first.json"
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from distinv.book.build import toc_chapters, toc_files
 from distinv.book.chapters import chapters, find, parse_parameters, profile_overrides, profiles
+from distinv.book.toc import toc_chapters, toc_files
 from distinv.errors import DistinvError
 
 REPO = Path(__file__).resolve().parents[1]

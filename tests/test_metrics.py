@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from distinv import metrics
-from distinv.book.chapters import chapters
+from distinv import metrics, report, stats
+from distinv.book.determinism import differences
 
 
 def test_save_and_load(tmp_path):
@@ -35,16 +35,29 @@ def test_save_rejects_bad_metrics(tmp_path, bad, match):
     assert not (tmp_path / "metrics.json").exists()
 
 
-def test_dashboard_shows_runs_and_not_runs(tmp_path, monkeypatch):
-    book = chapters()
-    ran, absent = book[1], book[0]
-    (tmp_path / ran.slug).mkdir()
-    metrics.save({"b_metric": 2, "a_metric": 0.123456}, tmp_path / ran.slug)
-    table = metrics.dashboard(tmp_path, [absent, ran]).splitlines()
-    assert len(table) == 2 + 1 + 2
-    assert table[2] == f"| {absent.title} | | | *not run* |"
-    assert table[3] == f"| {ran.title} | default | `a_metric` | 0.1235 |"
-    assert table[4] == "|  |  | `b_metric` | 2 |"
+def _run(folder, key, title, values, profile=None):
+    folder.mkdir(parents=True)
+    metrics.save(values, folder)
+    record = {"key": key, "title": title, "profile": profile, "finished": "2026-12-02T10:00:00"}
+    (folder / metrics.RUN_FILE).write_text(json.dumps(record))
+
+
+def test_dashboard_shows_only_this_builds_runs(tmp_path):
+    _run(tmp_path / "01_a", "k1", "Chapter A", {"b_metric": 2, "a_metric": 0.123456})
+    _run(tmp_path / "02_b", "old", "Chapter B", {"x": 1.0})  # a run of another build
+    manifest = {"runs": {"01_a": {"key": "k1"}, "02_b": {"key": "k2"}, "03_c": {"key": "k3"}}}
+    (tmp_path / metrics.BUILD_FILE).write_text(json.dumps(manifest))
+    table, shown = report.dashboard(tmp_path)
+    lines = table.splitlines()
+    assert len(lines) == 2 + 2 + 1 + 1
+    assert lines[2] == "| Chapter A | default | 2026-12-02T10:00:00 | `a_metric` | 0.1235 |"
+    assert lines[3] == "|  |  |  | `b_metric` | 2 |"
+    assert lines[4] == "| Chapter B | | | | *not run* |"  # its key is not this build's
+    assert lines[5] == "| 03_c | | | | *not run* |"
+    assert shown == {"01_a": {"a_metric": 0.123456, "b_metric": 2}, "02_b": None, "03_c": None}
+    (tmp_path / metrics.BUILD_FILE).unlink()
+    with pytest.raises(FileNotFoundError, match="make book"):
+        report.dashboard(tmp_path)
 
 
 def test_glue_stores_python_numbers(monkeypatch):
@@ -63,24 +76,24 @@ def test_differences_ignore_timings():
              "seconds_per_task": 1.0}  # fmt: skip
     second = {"acc": 0.5, "hull_speedup_d32": 14.0, "train_seconds": 2.0, "infer_per_s": 7.0,
               "seconds_per_task": 1.5}  # fmt: skip
-    assert metrics.differences(first, second) == []
-    assert metrics.differences(first, {**second, "acc": 0.6}) == ["acc: 0.5 then 0.6"]
-    assert metrics.differences({"a": 1}, {}) == ["a: 1 then None"]
+    assert differences(first, second) == []
+    assert differences(first, {**second, "acc": 0.6}) == ["acc: 0.5 then 0.6"]
+    assert differences({"a": 1}, {}) == ["a: 1 then None"]
 
 
 def test_ratio_interval_covers_the_true_ratio_and_narrows_with_data():
     rng = np.random.default_rng(0)
     draws = [(rng.exponential(2.0, 50), rng.exponential(1.0, 50)) for _ in range(200)]
-    cover = np.mean([lo < 2.0 < hi for lo, hi in (metrics.ratio_interval(*d) for d in draws)])
+    cover = np.mean([lo < 2.0 < hi for lo, hi in (stats.ratio_interval(*d) for d in draws)])
     assert 0.85 <= cover <= 0.99, cover  # a 95% interval, up to bootstrap and sampling error
     num, den = draws[0]
-    small = metrics.ratio_interval(num, den)
+    small = stats.ratio_interval(num, den)
     assert small[0] < num.mean() / den.mean() < small[1]
-    large = metrics.ratio_interval(rng.exponential(2.0, 5000), rng.exponential(1.0, 5000))
+    large = stats.ratio_interval(rng.exponential(2.0, 5000), rng.exponential(1.0, 5000))
     assert large[1] - large[0] < (small[1] - small[0]) / 4
-    assert metrics.ratio_interval([3.0, 3.0], [1.5, 1.5]) == (2.0, 2.0)
-    assert metrics.ratio_interval(num, den, seed=4) == metrics.ratio_interval(num, den, seed=4)
+    assert stats.ratio_interval([3.0, 3.0], [1.5, 1.5]) == (2.0, 2.0)
+    assert stats.ratio_interval(num, den, seed=4) == stats.ratio_interval(num, den, seed=4)
     with pytest.raises(ValueError):
-        metrics.ratio_interval([1.0], [1.0, 2.0])
+        stats.ratio_interval([1.0], [1.0, 2.0])
     with pytest.raises(ValueError):
-        metrics.ratio_interval([1.0, np.nan], [1.0, 2.0])
+        stats.ratio_interval([1.0, np.nan], [1.0, 2.0])

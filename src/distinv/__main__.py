@@ -1,3 +1,5 @@
+"""`python -m distinv`: the command line."""
+
 from distinv.cli import main
 
 raise SystemExit(main())

@@ -26,8 +26,32 @@ def cmd_list(args) -> int:
     return 0
 
 
+def _cached_run(root: Path, ch, params: dict, profile: str | None, out: str | None):
+    """A finished run of `ch` that the cache can reuse: in `out`, or the newest in _build/runs."""
+    from distinv.book import cache
+
+    source = ch.path.read_text()
+    if out:
+        found = cache.fresh(Path(out), source, params, profile, root)
+        return (Path(out), found) if found else None
+    for folder in sorted((root / "_build" / "runs" / ch.slug).glob("*"), reverse=True):
+        if folder.is_dir() and (found := cache.fresh(folder, source, params, profile, root)):
+            return folder, found
+    return None
+
+
+def _last_seconds(root: Path, slug: str, profile: str | None) -> float | None:
+    """How long the newest earlier run of this chapter with this profile took."""
+    for record in sorted((root / "_build" / "runs" / slug).glob("*/run.json"), reverse=True):
+        run = json.loads(record.read_text())
+        if run.get("profile") == profile:
+            return run.get("seconds")
+    return None
+
+
 def cmd_run(args) -> int:
-    from distinv.book.run import ChapterFailed, default_run_dir, run_chapter
+    from distinv.book.run import ChapterFailed, clock, default_run_dir, run_chapter, show_progress
+    from distinv.metrics import load
 
     root = project_root()
     ch = find(args.chapter, root)
@@ -35,15 +59,27 @@ def cmd_run(args) -> int:
     if len(given) < len(args.param or []):
         raise DistinvError("a parameter is given twice with -p")
     params = ch.resolve({**profile_overrides(ch, args.profile, root), **given})
-    out = Path(args.out) if args.out else default_run_dir(root, ch)
-    _err(f"running {ch.slug} into {out}")
-    try:
-        metrics = run_chapter(ch, params, out, profile=args.profile, progress=sys.stderr.isatty())
-    except ChapterFailed as e:
-        if e.details:
-            _err(e.details)
-        _err(f"distinv: error: {e}")
-        return 1
+    hit = None if args.force else _cached_run(root, ch, params, args.profile, args.out)
+    if hit is not None:
+        out, record = hit
+        _err(f"{ch.slug}: from the cache, {out} (ran {record['finished']}, "
+             f"{clock(record['seconds'])}); --force executes it again")  # fmt: skip
+        metrics = load(out)
+    else:
+        out = Path(args.out) if args.out else default_run_dir(root, ch)
+        if args.force and args.out and out.exists():
+            import shutil
+
+            shutil.rmtree(out)
+        last = _last_seconds(root, ch.slug, args.profile)
+        _err(f"running {ch.slug} into {out}")
+        try:
+            metrics = run_chapter(ch, params, out, args.profile, show_progress(), root, last)
+        except ChapterFailed as e:
+            if e.details:
+                _err(e.details)
+            _err(f"distinv: error: {e}")
+            return 1
     if args.json:
         print(json.dumps(metrics, indent=2, sort_keys=True))
     else:
@@ -61,8 +97,11 @@ def cmd_book(args) -> int:
     root = project_root()
     out = Path(args.out) if args.out else root / "_build"
     runs = out / "book-runs"
+    for slug in args.rerun or []:
+        find(slug, root)  # an unknown chapter is refused before anything runs
+    rerun = tuple(find(s, root).slug for s in args.rerun or [])
     try:
-        execute_all(root, runs, args.profile, log=_err)
+        execute_all(root, runs, args.profile, log=_err, rerun=rerun, force=args.force)
     except ChapterFailed as e:
         if e.details:
             _err(e.details)
@@ -145,11 +184,19 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--profile", help="named overrides from book/profiles.yml, e.g. smoke")
     r.add_argument("--out", help="run folder (default _build/runs/<slug>/<timestamp>)")
     r.add_argument("--json", action="store_true", help="print only the metrics JSON to stdout")
+    r.add_argument("--force", action="store_true", help="execute even if a cached run matches")
     r.set_defaults(fn=cmd_run)
 
     b = sub.add_parser("book", help="execute every chapter and build the HTML book")
     b.add_argument("--profile", help="named overrides from book/profiles.yml, e.g. smoke")
     b.add_argument("--out", help="output folder (default _build): book-runs/, stage/, html/")
+    b.add_argument(
+        "--rerun",
+        action="append",
+        metavar="CHAPTER",
+        help="execute this chapter even if its cached run matches (repeatable)",
+    )
+    b.add_argument("--force", action="store_true", help="execute every chapter, cache or not")
     b.set_defaults(fn=cmd_book)
 
     s = sub.add_parser("scan", help="the SCAN dataset").add_subparsers(dest="scan", required=True)

@@ -1,4 +1,5 @@
-"""Build the HTML book: execute every chapter in _toc.yml, then render the executed notebooks."""
+"""Build the HTML book: execute every chapter in _toc.yml that the cache cannot reuse, then render
+the executed notebooks with the book's other pages (papers take their numbers from the runs)."""
 
 from __future__ import annotations
 
@@ -6,57 +7,112 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import nbformat
-import yaml
 
-from distinv.book.chapters import Chapter, find, profile_overrides
-from distinv.book.run import run_chapter
+from distinv.book import cache
+from distinv.book.chapters import Chapter, profile_overrides
+from distinv.book.run import clock, run_chapter, show_progress
+from distinv.book.toc import toc_chapters, toc_files
 from distinv.errors import DistinvError
-from distinv.metrics import RUN_FILE
+from distinv.metrics import BUILD_FILE, RUN_FILE
 
 RUNS_PARAM = "runs"  # a chapter with this parameter reads the others' metrics: it runs last
+TIMES_FILE = "times.md"  # the build's table of chapter times, beside the runs
 
 
-def toc_files(root: Path) -> list[str]:
-    """Every `file:` of _toc.yml, root first, in reading order."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    files = [toc["root"]]
+@dataclass
+class Step:
+    """One chapter in one build: its run's key, when it ran, how long it took, whether reused."""
 
-    def walk(node):
-        if isinstance(node, dict):
-            if "file" in node:
-                files.append(node["file"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(toc.get("parts", toc.get("chapters", [])))
-    return files
+    chapter: str
+    key: str
+    finished: str
+    seconds: float
+    cached: bool
 
 
-def toc_chapters(root: Path) -> list[Chapter]:
-    """The chapters the book shows, in reading order."""
-    return [find(Path(f).name, root) for f in toc_files(root) if f.startswith("book/")]
-
-
-def execute_all(root: Path, runs: Path, profile: str | None, log=print) -> None:
-    """Run every chapter of the book into `runs`/<slug>/; dashboards that read the runs go last."""
-    chapters = toc_chapters(root)
-    order = sorted(chapters, key=lambda ch: RUNS_PARAM in ch.params)
+def plan(root: Path, profile: str | None) -> list[tuple[Chapter, dict]]:
+    """Every chapter of the book with its parameters; dashboards that read the runs go last."""
+    order = sorted(toc_chapters(root), key=lambda ch: RUNS_PARAM in ch.params)
+    out = []
     for ch in order:
         params = ch.resolve(profile_overrides(ch, profile, root))
         if RUNS_PARAM in ch.params:
             params[RUNS_PARAM] = ".."  # relative to the run folder, so the notebook reruns anywhere
+        out.append((ch, params))
+    return out
+
+
+def execute_all(
+    root: Path,
+    runs: Path,
+    profile: str | None,
+    log=print,
+    rerun: tuple[str, ...] = (),
+    force: bool = False,
+) -> list[Step]:
+    """Run every chapter of the book into `runs`/<slug>/, reusing each finished run whose key still
+    matches (unless `force`, or its slug is in `rerun`). Before the dashboards run, `build.json`
+    names this build's runs and keys, so that a dashboard shows no run of another build."""
+    runs.mkdir(parents=True, exist_ok=True)
+    (runs / BUILD_FILE).unlink(missing_ok=True)
+    steps: list[Step] = []
+    bars = show_progress()
+    for ch, params in plan(root, profile):
+        if RUNS_PARAM in ch.params and not (runs / BUILD_FILE).is_file():
+            manifest = {s.chapter: {"key": s.key} for s in steps}
+            (runs / BUILD_FILE).write_text(
+                json.dumps({"profile": profile, "runs": manifest}) + "\n"
+            )
         target = runs / ch.slug
+        source = ch.path.read_text()
+        record = (
+            None
+            if force or ch.slug in rerun
+            else cache.fresh(target, source, params, profile, root)
+        )
+        if record is not None:
+            log(f"{ch.slug}: from the cache (ran {record['finished']}, {clock(record['seconds'])})")
+            steps.append(Step(ch.slug, record["key"], record["finished"], record["seconds"], True))
+            continue
+        last = _last_seconds(target, profile)
         for old in (target, Path(f"{target}.failed")):
             shutil.rmtree(old, ignore_errors=True)
-        log(f"running {ch.slug} ({profile or 'default'} profile) ...")
-        metrics = run_chapter(ch, params, target, profile=profile)
-        log(f"  {ch.slug}: {len(metrics)} metrics -> {target}")
+        if not bars:
+            expect = f"; last run {clock(last)}" if last else ""
+            log(f"{ch.slug}: running ({profile or 'default'} profile{expect}) ...")
+        metrics = run_chapter(ch, params, target, profile, bars, root, last)
+        record = json.loads((target / RUN_FILE).read_text())
+        log(f"{ch.slug}: {len(metrics)} metrics in {clock(record['seconds'])} -> {target}")
+        steps.append(Step(ch.slug, record["key"], record["finished"], record["seconds"], False))
+    times = timing_table(steps)
+    (runs / TIMES_FILE).write_text(times + "\n")
+    (runs / "steps.json").write_text(json.dumps([asdict(s) for s in steps], indent=1) + "\n")
+    log(times)
+    return steps
+
+
+def _last_seconds(target: Path, profile: str | None) -> float | None:
+    """How long this chapter's previous run in `target` took, if it had the same profile."""
+    try:
+        record = json.loads((target / RUN_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return record.get("seconds") if record.get("profile") == profile else None
+
+
+def timing_table(steps: list[Step]) -> str:
+    """A Markdown table: each chapter's time, when it ran, whether this build reused it."""
+    rows = ["| chapter | seconds | ran | this build |", "|---|---:|---|---|"]
+    for s in steps:
+        how = "reused from the cache" if s.cached else "executed"
+        rows.append(f"| {s.chapter} | {s.seconds:.0f} | {s.finished} | {how} |")
+    total = sum(s.seconds for s in steps if not s.cached)
+    rows.append(f"| executed in this build | {total:.0f} | | |")
+    return "\n".join(rows)
 
 
 def _stage_notebook(run: Path, dest: Path) -> None:
@@ -72,7 +128,12 @@ def _stage_notebook(run: Path, dest: Path) -> None:
 
 
 def render(root: Path, runs: Path, out: Path) -> Path:
-    """Stage the executed notebooks with the book's pages and build HTML, warnings as errors."""
+    """Stage the executed notebooks with the book's pages and build HTML, warnings as errors.
+
+    A page that is not a chapter (a paper) may quote a chapter's metric with the `metric` role
+    (`distinv.book.papers`); a metric that no run of this build wrote fails the build."""
+    from distinv.book import papers
+
     stage = out / "stage"
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
@@ -90,9 +151,13 @@ def render(root: Path, runs: Path, out: Path) -> Path:
         page = next((root / f).parent.glob(f"{Path(f).name}.*"), None)
         if page is None:
             raise DistinvError(f"_toc.yml names {f}, which does not exist")
-        shutil.copy(page, dest.with_suffix(page.suffix))
+        text = page.read_text()
+        papers.check(text, runs, page.name)
+        dest.with_suffix(page.suffix).write_text(text)
     bindir = Path(sys.executable).parent
     subprocess.run([bindir / "jupyter-book", "config", "sphinx", str(stage)], check=True)
+    conf = stage / "conf.py"
+    conf.write_text(conf.read_text() + papers.conf_lines(runs))
     html = out / "html"
     shutil.rmtree(html, ignore_errors=True)
     cmd = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html"]

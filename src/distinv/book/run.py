@@ -1,16 +1,23 @@
-"""Execute one chapter: jupytext converts the .md, papermill runs it in a fresh run folder."""
+"""Execute one chapter: jupytext converts the .md, papermill runs it in a fresh run folder, and the
+run's cache key (`distinv.book.cache`) is stored beside its metrics."""
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
+import nbformat
+
 from distinv import __version__
+from distinv.book import cache
 from distinv.book.chapters import Chapter
 from distinv.errors import DistinvError
 from distinv.metrics import RUN_FILE, load
@@ -35,21 +42,49 @@ def default_run_dir(root: Path, chapter: Chapter) -> Path:
     return out
 
 
+def show_progress() -> bool:
+    """Bars on a terminal; DISTINV_PROGRESS=0 or 1 forces them off or on."""
+    forced = os.environ.get("DISTINV_PROGRESS")
+    return sys.stderr.isatty() if forced is None else forced == "1"
+
+
+def clock(seconds: float) -> str:
+    """Seconds as m:ss (or h:mm:ss)."""
+    m, s = divmod(round(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def _instrumented(chapter: Chapter):
+    """The chapter's notebook with the cache's recorder as its first and last cells (hidden)."""
+    nb = copy.deepcopy(chapter.notebook)
+    hidden = {"tags": ["remove-cell"]}
+    nb.cells.insert(0, nbformat.v4.new_code_cell(cache.RECORDER_START, metadata=hidden))
+    nb.cells.append(nbformat.v4.new_code_cell(cache.RECORDER_END, metadata=dict(hidden)))
+    return nb
+
+
 def run_chapter(
     chapter: Chapter,
     params: dict[str, object],
     out: Path,
     profile: str | None = None,
     progress: bool = False,
+    root: Path | None = None,
+    last_seconds: float | None = None,
 ) -> dict[str, float | int]:
     """Execute `chapter` with `params` into `out`; return metrics.
 
     The run is built in `out.partial` and renamed to `out` only when it finished and wrote its
-    metrics; a failed run is left as `out.failed` for its traceback, never as `out`.
+    metrics; a failed run is left as `out.failed` for its traceback, never as `out`. `progress`
+    shows a bar over the chapter's cells, with the time of its last run (`last_seconds`) beside.
     """
     import jupytext
     import papermill as pm  # slow to import; only runs need them
 
+    from distinv.paths import project_root
+
+    root = Path(root or project_root())
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise DistinvError(f"run folder {out} already exists and is not empty")
@@ -58,11 +93,16 @@ def run_chapter(
         shutil.rmtree(stale, ignore_errors=True)
     partial.mkdir(parents=True)
     notebook = partial / f"{chapter.slug}.ipynb"
+    bar = False
+    if progress:
+        last = f"last run {clock(last_seconds)}" if last_seconds else "no earlier run"
+        fmt = "{desc}: {bar} {n_fmt}/{total_fmt} cells [{elapsed}; " + last + "]"
+        bar = {"desc": chapter.slug, "file": sys.stderr, "dynamic_ncols": True, "bar_format": fmt}
     start = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             source = Path(tmp) / f"{chapter.slug}.ipynb"
-            jupytext.write(chapter.notebook, source)
+            jupytext.write(_instrumented(chapter), source)
             pm.execute_notebook(
                 str(source),
                 str(notebook),
@@ -70,7 +110,7 @@ def run_chapter(
                 cwd=str(partial),
                 kernel_name="python3",
                 language="python",
-                progress_bar=progress,
+                progress_bar=bar,
                 # The kernel app's own log (a TCP-transport notice on every start) is noise for a
                 # reader; errors and the cells' output and warnings are unaffected.
                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
@@ -78,6 +118,7 @@ def run_chapter(
         metrics = load(partial)
         if metrics is None:
             raise ChapterFailed(f"chapter {chapter.slug} finished without writing metrics.json")
+        deps = cache.dependencies(partial, root)
     except pm.PapermillExecutionError as e:
         partial.rename(failed)
         tb = _ANSI.sub("", "\n".join(e.traceback))
@@ -90,13 +131,17 @@ def run_chapter(
         if partial.exists():
             partial.rename(failed)
         raise
+    inputs = cache.inputs(chapter.path.read_text(), params, profile, root, deps)
     record = {
         "chapter": chapter.slug,
+        "title": chapter.title,
         "profile": profile,
         "params": params,
         "seconds": round(time.perf_counter() - start, 2),
         "finished": datetime.now().isoformat(timespec="seconds"),
         "distinv": __version__,
+        "key": cache.key_of(inputs),
+        "inputs": inputs,
     }
     (partial / RUN_FILE).write_text(json.dumps(record, indent=2) + "\n")
     if out.exists():

@@ -1,0 +1,42 @@
+"""Tables for the book: Markdown a chapter displays, and the results dashboard of a build."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from distinv.metrics import BUILD_FILE, RUN_FILE, load
+
+
+def _fmt(value: float | int) -> str:
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:.4g}"
+
+
+def dashboard(runs: str | Path) -> tuple[str, dict]:
+    """A Markdown table of the metrics of each chapter of the build in `runs` (its `build.json`):
+    one row per metric, with the profile and when the run finished. A chapter whose run is missing
+    or does not carry the key this build recorded (a run of another build) is *not run*, never a
+    number. Also returns, per chapter slug, the metrics shown (None where not run)."""
+    runs = Path(runs)
+    manifest_path = runs / BUILD_FILE
+    if not manifest_path.is_file():
+        raise FileNotFoundError(f"no {BUILD_FILE} in {runs}: build the book first (make book)")
+    manifest = json.loads(manifest_path.read_text())["runs"]
+    rows = ["| chapter | profile | ran | metric | value |", "|---|---|---|---|---|"]
+    shown: dict[str, dict | None] = {}
+    for slug, entry in manifest.items():
+        folder = runs / slug
+        run = json.loads((folder / RUN_FILE).read_text()) if (folder / RUN_FILE).is_file() else {}
+        metrics = load(folder) if run.get("key") == entry["key"] else None
+        shown[slug] = metrics
+        title = run.get("title", slug)
+        if metrics is None:
+            rows.append(f"| {title} | | | | *not run* |")
+            continue
+        profile, ran = run.get("profile") or "default", run.get("finished", "")
+        for i, (name, value) in enumerate(sorted(metrics.items())):
+            label = (title, profile, ran) if i == 0 else ("", "", "")
+            rows.append(f"| {label[0]} | {label[1]} | {label[2]} | `{name}` | {_fmt(value)} |")
+    return "\n".join(rows), shown
