@@ -1,4 +1,4 @@
-"""Live numbers in papers: the `metric` role reads this build's runs; a missing metric is an error."""
+"""Live numbers in papers: the `metric` role reads this build's runs; a missing one is an error."""
 
 from pathlib import Path
 
