@@ -12,9 +12,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# Execute every chapter with its defaults, then build the HTML book into _build/html.
+# Execute every chapter with its defaults (reusing each cached run whose inputs did not change),
+# then build the HTML book into _build/html. FORCE=1 executes every chapter again.
 book: $(STAMP)
-	$(BIN)/distinv book
+	$(BIN)/distinv book $(if $(FORCE),--force,)
 
 # Lint, unit tests, every chapter at smoke size, nbval over the executed notebooks, the book from them.
 test: lint unit smoke
@@ -29,9 +30,11 @@ smoke: $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider _build/smoke/book-runs
 	$(BIN)/python tests/determinism.py check _build/smoke/book-runs
 
+# The package, the tests, the benchmarks, and each chapter's code cells (distinv.book.lint).
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m distinv.book.lint
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks

@@ -97,3 +97,15 @@ def test_ratio_interval_covers_the_true_ratio_and_narrows_with_data():
         stats.ratio_interval([1.0], [1.0, 2.0])
     with pytest.raises(ValueError):
         stats.ratio_interval([1.0, np.nan], [1.0, 2.0])
+
+
+def test_table_formats_numbers_and_checks_rows():
+    text = report.table(["name", "n", "share"], [["a", 1200, 0.123456], ["b", 3, 0.5]], {2: ".1%"})
+    assert text.splitlines() == [
+        "| name | n | share |",
+        "|---|---|---|",
+        "| a | 1,200 | 12.3% |",
+        "| b | 3 | 50.0% |",
+    ]
+    with pytest.raises(ValueError, match="3 values"):
+        report.table(["name", "n", "share"], [["a", 1]])

@@ -14,6 +14,25 @@ def _fmt(value: float | int) -> str:
     return f"{value:.4g}"
 
 
+def table(header: list[str], rows: list[list], formats: dict[int, str] | None = None) -> str:
+    """A Markdown table: `header` names the columns, each row holds one value per column, and
+    `formats` maps a column's index to a format spec (numbers are otherwise shown with `_fmt`:
+    integers with thousands separators, floats to 4 significant digits; text as it is)."""
+    formats = formats or {}
+    if any(len(r) != len(header) for r in rows):
+        raise ValueError(f"every row needs {len(header)} values, one per column of {header}")
+
+    def cell(i: int, v) -> str:
+        if i in formats:
+            return format(v, formats[i])
+        is_number = isinstance(v, int | float) and not isinstance(v, bool)
+        return _fmt(v) if is_number else str(v)
+
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cell(i, v) for i, v in enumerate(r)) + " |" for r in rows]
+    return "\n".join(lines)
+
+
 def dashboard(runs: str | Path) -> tuple[str, dict]:
     """A Markdown table of the metrics of each chapter of the build in `runs` (its `build.json`):
     one row per metric, with the profile and when the run finished. A chapter whose run is missing
