@@ -78,9 +78,21 @@ def test_run_json_with_params_and_profile(toy, tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout) == {"rate": 2.0, "steps": 1}
-    assert sorted(p.name for p in out.iterdir()) == ["01_toy.ipynb", "metrics.json", "run.json"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["01_toy.ipynb", "deps.json", "metrics.json", "run.json"]
     record = json.loads((out / "run.json").read_text())
     assert record["profile"] == "smoke" and record["params"] == {"steps": 1, "rate": 2.0}
+    assert len(record["key"]) == 16 and record["title"] == "A toy chapter"
+
+    # the same run again comes from the cache; --force executes it again; other values run anew
+    again = distinv(toy, "run", "toy", "--profile", "smoke", "-p", "rate", "2", "--out", str(out))
+    assert again.returncode == 0 and "from the cache" in again.stderr, again.stderr
+    forced = distinv(toy, "run", "toy", "--profile", "smoke", "-p", "rate", "2", "--out", str(out),
+                     "--force")  # fmt: skip
+    assert forced.returncode == 0 and "running 01_toy" in forced.stderr, forced.stderr
+    assert json.loads((out / "run.json").read_text())["finished"] >= record["finished"]
+    other = distinv(toy, "run", "toy", "-p", "rate", "3", "--out", str(out))
+    assert_one_line_error(other, "already exists and is not empty")
 
 
 def test_default_run_folder(toy):
@@ -99,6 +111,7 @@ def test_default_run_folder(toy):
         (["run", "toy", "-p", "steps", "three"], ["'steps'", "expects int", "'three'"]),
         (["run", "toy", "-p", "fail", "maybe"], ["'fail'", "expects bool"]),
         (["run", "toy", "--profile", "fast"], ["unknown profile 'fast'", "known: smoke"]),
+        (["book", "--rerun", "nope"], ["unknown chapter 'nope'"]),
     ],
 )
 def test_bad_input_is_one_line_error(toy, tmp_path, args, fragments):

@@ -71,6 +71,8 @@ def cmd_run(args) -> int:
             import shutil
 
             shutil.rmtree(out)
+        if out.exists() and any(out.iterdir()):
+            raise DistinvError(f"run folder {out} already exists and is not empty")
         last = _last_seconds(root, ch.slug, args.profile)
         _err(f"running {ch.slug} into {out}")
         try:
