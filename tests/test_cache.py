@@ -98,3 +98,15 @@ def test_a_failed_run_is_never_reused(book):
     assert (runs / "01_a.failed").is_dir() and not (runs / "01_a").exists()
     (runs / "helper.py").write_text("VALUE = 1.5\n")  # back as it was: the run must execute again
     assert build(book) == {"01_a": False, "02_b": True}
+
+
+def test_a_module_is_keyed_as_it_was_when_the_run_started(tmp_path):
+    (tmp_path / "mod.py").write_text("A = 1\n")
+    at_start = cache.package_digests()
+    assert any(p.endswith("distinv/book/cache.py") for p in at_start)
+    edited = {str((tmp_path / "mod.py").resolve()): cache.digest("A = 0\n")}
+    now = cache.inputs("src", {}, None, tmp_path, ["mod.py"])
+    then = cache.inputs("src", {}, None, tmp_path, ["mod.py"], edited)
+    assert now["files"]["mod.py"] == cache.digest("A = 1\n")
+    assert then["files"]["mod.py"] == cache.digest("A = 0\n")
+    assert cache.key_of(now) != cache.key_of(then)

@@ -30,7 +30,7 @@ def _cached_run(root: Path, ch, params: dict, profile: str | None, out: str | No
     """A finished run of `ch` that the cache can reuse: in `out`, or the newest in _build/runs."""
     from distinv.book import cache
 
-    source = ch.path.read_text()
+    source = ch.text
     if out:
         found = cache.fresh(Path(out), source, params, profile, root)
         return (Path(out), found) if found else None

@@ -68,7 +68,7 @@ def execute_all(
                 json.dumps({"profile": profile, "runs": manifest}) + "\n"
             )
         target = runs / ch.slug
-        source = ch.path.read_text()
+        source = ch.text
         record = (
             None
             if force or ch.slug in rerun

@@ -94,14 +94,35 @@ def dependencies(run: Path, root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in found)
 
 
-def inputs(source: str, params: dict, profile: str | None, root: Path, deps: list[str]) -> dict:
-    """Everything a run's key is made of, with each dependency's current hash."""
+def package_digests() -> dict[str, str | None]:
+    """The hash of every `distinv` source file now, by absolute path: taken when a run starts, so
+    that a module edited while the run goes on is keyed as the run read it, not as it is after."""
+    package = Path(__file__).resolve().parents[1]
+    return {str(p): file_digest(p) for p in sorted(package.rglob("*.py"))}
+
+
+def inputs(
+    source: str,
+    params: dict,
+    profile: str | None,
+    root: Path,
+    deps: list[str],
+    at_start: dict[str, str | None] | None = None,
+) -> dict:
+    """Everything a run's key is made of, with each dependency's hash (a `distinv` module's as it
+    was when the run started, where `at_start` has it)."""
+    at_start = at_start or {}
+
+    def hashed(d: str) -> str | None:
+        path = str((root / d).resolve())
+        return at_start[path] if path in at_start else file_digest(root / d)
+
     return {
         "source": digest(source),
         "params": params,
         "profile": profile,
         "environment": environment(),
-        "files": {d: file_digest(root / d) for d in deps},
+        "files": {d: hashed(d) for d in deps},
     }
 
 

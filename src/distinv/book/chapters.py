@@ -99,8 +99,13 @@ class Chapter:
         return self.slug[3:]
 
     @cached_property
+    def text(self) -> str:
+        """The source as read once: the notebook that runs and the cache key both come from it."""
+        return self.path.read_text()
+
+    @cached_property
     def notebook(self):
-        return jupytext.read(self.path, fmt="md:myst")
+        return jupytext.reads(self.text, fmt="md:myst")
 
     @property
     def title(self) -> str:

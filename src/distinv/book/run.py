@@ -93,6 +93,7 @@ def run_chapter(
         shutil.rmtree(stale, ignore_errors=True)
     partial.mkdir(parents=True)
     notebook = partial / f"{chapter.slug}.ipynb"
+    source_text, at_start = chapter.text, cache.package_digests()
     bar = False
     if progress:
         last = f"last run {clock(last_seconds)}" if last_seconds else "no earlier run"
@@ -131,7 +132,7 @@ def run_chapter(
         if partial.exists():
             partial.rename(failed)
         raise
-    inputs = cache.inputs(chapter.path.read_text(), params, profile, root, deps)
+    inputs = cache.inputs(source_text, params, profile, root, deps, at_start)
     record = {
         "chapter": chapter.slug,
         "title": chapter.title,
