@@ -35,7 +35,7 @@ def test_search_finds_a_rotation_with_a_colour_map_and_predicts_the_test():
     grids = [rng.integers(0, 3, size=(3, 4)) for _ in range(4)]
     swap = np.array([0, 2, 1, 3, 4, 5, 6, 7, 8, 9])  # colours 1 and 2 swap
     train = [(g, swap[np.rot90(g)]) for g in grids[:3]]
-    result = arc.search(train, [grids[3]], budget=10.0, depth=1)
+    result = arc.search(train, [grids[3]], depth=1)
     assert result.programs[0] == "rot90 | colours 1->2 2->1"
     assert np.array_equal(result.predictions[0][0], swap[np.rot90(grids[3])])
     task = SimpleNamespace(id="toy", train=train, test=[(grids[3], swap[np.rot90(grids[3])])])
@@ -46,8 +46,40 @@ def test_search_finds_a_rotation_with_a_colour_map_and_predicts_the_test():
 
 def test_the_budget_stops_the_search():
     g = np.arange(12).reshape(3, 4) % 10
-    result = arc.search([(g, g + 0)], [g], budget=1e-9, depth=3)
-    assert result.timed_out and result.tried <= 1
+    result = arc.search([(g, g + 0)], [g], budget=1, depth=3)
+    assert result.exhausted and not result.capped and result.tried <= 1
+
+
+def test_the_result_depends_on_the_count_not_the_clock(monkeypatch):
+    """The same task and budget give the same result on a machine ten times slower; a search
+    that reaches the safety cap is recorded as capped."""
+    task = arc.load("train")[1]
+    fast = arc.solve(task, budget=4000, depth=2)
+    assert fast.exhausted and not fast.capped
+
+    real = solver.time.perf_counter
+    clock = {"t": real()}
+
+    def slow():  # every reading of the clock is 10 ms later than the last
+        clock["t"] += 0.01
+        return clock["t"]
+
+    monkeypatch.setattr(solver.time, "perf_counter", slow)
+    slowed = arc.solve(task, budget=4000, depth=2)
+    assert (slowed.programs, slowed.predictions, slowed.tried, slowed.cell_trials) == (
+        fast.programs, fast.predictions, fast.tried, fast.cell_trials)  # fmt: skip
+    assert slowed.seconds > fast.seconds
+    capped = arc.solve(task, budget=4000, depth=2, cap=1.0)  # 100 clock readings
+    assert capped.capped and not capped.exhausted and capped.trials < fast.trials
+    with pytest.raises(ValueError, match="budget of at least 1 trial"):
+        arc.solve(task, budget=0)
+
+
+def test_the_cli_defaults_are_the_solvers():
+    from distinv.cli import parser
+
+    args = parser().parse_args(["arc", "eval"])
+    assert (args.budget, args.cap) == (arc.solver.BUDGET, arc.solver.CAP)
 
 
 def test_malformed_tasks_and_unknown_ids_are_refused(capsys):
@@ -138,7 +170,7 @@ def test_objects_recoloured_by_a_property_learned_from_the_pairs():
     rule = recolour.recolour_rule(train)
     assert rule is not None and rule[0] == "size rank"
     test, want = pair([1, 6, 2])
-    result = arc.search(train, [test], budget=10.0, depth=1)
+    result = arc.search(train, [test], depth=1)
     assert result.programs[0] == "identity | objects recoloured by size rank"
     assert np.array_equal(result.predictions[0][0], want)
 
@@ -147,24 +179,24 @@ def test_a_training_pair_that_needs_no_change_does_not_stop_a_primitive():
     joined = (G([[2, 0, 0, 2], [0, 0, 0, 0]]), G([[2, 2, 2, 2], [0, 0, 0, 0]]))
     apart = (G([[2, 0, 0, 3], [0, 0, 0, 0]]), G([[2, 0, 0, 3], [0, 0, 0, 0]]))  # nothing to join
     test = G([[0, 0, 0, 0], [4, 0, 0, 4]])
-    result = arc.search([joined, apart], [test], budget=10.0, depth=1)
+    result = arc.search([joined, apart], [test], depth=1)
     assert result.programs[0] == "connect_h"
     assert result.predictions[0][0] == [[0, 0, 0, 0], [4, 4, 4, 4]]
 
 
 def test_the_search_skips_programs_that_repeat_a_reached_state():
     g = G([[7]])  # every turn and flip of one cell is the cell itself: one state, not dozens
-    result = arc.search([(g, G([[7, 7, 7, 7]]))], [g], budget=10.0, depth=2)
+    result = arc.search([(g, G([[7, 7, 7, 7]]))], [g], depth=2)
     assert len(result.programs) == 1  # every program predicts the same test grid: one attempt
     # Unpruned, depth 2 means every primitive after every primitive; here only the few distinct
     # grids of depth 1 are extended, and the search still runs to its end (one attempt only).
-    assert not result.timed_out and result.tried < 10 * len(arc.PRIMITIVES)
+    assert not result.exhausted and result.tried < 10 * len(arc.PRIMITIVES)
     assert result.states < 2 * len(arc.PRIMITIVES)
 
 
 def test_arc_eval_writes_per_task_results(tmp_path, capsys):
     out = tmp_path / "results.json"
-    args = ["arc", "eval", "--split", "train", "--limit", "2", "--budget", "0.5", "--depth", "1"]
+    args = ["arc", "eval", "--split", "train", "--limit", "2", "--budget", "3000", "--depth", "1"]
     assert main([*args, "--workers", "1", "--out", str(out)]) == 0
     rows = json.loads(out.read_text())["tasks"]
     assert [r["task"] for r in rows] == [t.id for t in arc.load("train")[:2]]

@@ -49,7 +49,7 @@ def test_the_cell_rule_refuses_what_it_cannot_check_or_carry():
 def test_the_search_ends_in_a_cell_rule_where_nothing_else_fits():
     train = [(g, crowded(g)) for g in grids(4, 0)]
     test = grids(1, 1)[0]
-    result = arc.search(train, [test], budget=30.0, depth=1)
+    result = arc.search(train, [test], depth=1)
     assert result.kinds[0] == "cell rule" and "cell rule" in result.programs[0]
     assert np.array_equal(result.predictions[0][0], crowded(test))
     task = SimpleNamespace(train=train, test=[(test, crowded(test))])
@@ -57,5 +57,5 @@ def test_the_search_ends_in_a_cell_rule_where_nothing_else_fits():
     assert "cell rule" in result.programs[arc.solving_program(task, result)]
     task.test = [(test, crowded(test) + 1)]
     assert arc.solved_by(task, result) is None
-    none = arc.search(train, [test], budget=30.0, depth=1, cell_depth=-1)
+    none = arc.search(train, [test], depth=1, cell_depth=-1)
     assert "cell rule" not in none.kinds

@@ -113,7 +113,7 @@ def test_a_selection_ranks_after_programs_of_one_more_primitive(monkeypatch):
     answers = {a.tobytes(): b for a, b in train}  # a primitive that fits the training pairs only
     memo = {"memo": lambda x: answers.get(x.tobytes(), x[:1, :1])}
     monkeypatch.setattr(solver, "PRIMITIVES", memo)
-    result = arc.search(train, [g], budget=20.0, depth=1)
+    result = arc.search(train, [g], depth=1)
     assert result.programs[0] == "memo"  # one primitive, found after the selection, ranks first
     assert result.kinds == ["none", "selection"]
     assert np.array_equal(result.predictions[0][1], want)

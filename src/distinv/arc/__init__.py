@@ -10,7 +10,10 @@ from distinv.arc.data import PUBLISHED, VERSION, load, task_by_id
 from distinv.arc.draw import render
 from distinv.arc.primitives import MARK, PRIMITIVES
 from distinv.arc.solver import (
+    BUDGET,
+    CAP,
     CELL_SHARE,
+    CELL_TRIAL,
     HELD,
     Program,
     Result,
@@ -24,6 +27,7 @@ from distinv.arc.solver import (
 )
 
 __all__ = [
+    "BUDGET", "CAP", "CELL_TRIAL",
     "CELL_SHARE", "HELD", "MARK", "PRIMITIVES", "PUBLISHED", "VERSION", "Program", "Result",
     "evaluate", "false_positive", "load", "render", "search", "solve", "solved", "solved_by",
     "solving_program", "task_by_id",

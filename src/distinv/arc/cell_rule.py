@@ -2,7 +2,7 @@
 each output cell's colour from features of the input around that cell (07_arc).
 
 Given (hand-written): the features below, in named groups, the same for every task, and the
-feature sets a tree may use (simplest first). Learned (per task, from its two to five training
+feature sets a tree may use (simplest first). Learned (per task, from the task's own training
 pairs): which feature set, which features in it decide a cell's colour, and how; and whether
 the rule speaks of the grids' own colours or of colours named by how often they occur. It
 applies where input and output have the same shape. A tree fits any training pairs that do not
@@ -13,8 +13,7 @@ pairs but one, it must reproduce that one exactly.
 from __future__ import annotations
 
 import itertools
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 from scipy import ndimage
@@ -235,11 +234,11 @@ class CellRule:
 
 
 def cell_rules(pairs: list[tuple[np.ndarray, np.ndarray]],
-               deadline: float = float("inf")) -> Iterator[CellRule]:  # fmt: skip
+               allow: Callable[[], bool] = lambda: True) -> Iterator[CellRule]:  # fmt: skip
     """Every CellRule that turns each input into its output and passes leave-one-out, simplest
     first: over each of FEATURE_SETS in turn, with the grids' own colours, then with colours
     renamed by frequency. None at all with fewer than 2 pairs, or shapes that differ; no more
-    once `time.perf_counter()` passes `deadline`."""
+    once `allow()`, asked before each feature set is tried, says False (the search's budget)."""
     if len(pairs) < 2 or any(a.shape != b.shape for a, b in pairs):
         return
     for relative in (False, True):
@@ -248,7 +247,7 @@ def cell_rules(pairs: list[tuple[np.ndarray, np.ndarray]],
         if not _consistent(keyed, np.arange(keyed[0][0].shape[1])):
             continue  # not even every feature separates the cells that differ
         for names in FEATURE_SETS:
-            if time.perf_counter() > deadline:
+            if not allow():
                 return
             cols = np.concatenate([COLUMNS[n] for n in names])
             if not _consistent(keyed, cols):

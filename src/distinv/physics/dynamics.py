@@ -8,8 +8,9 @@
   made the data), it infers the four laws of a trajectory from its first observed frames by
   fitting them (the cross-entropy method: simulate many candidates, keep the best, resample), and
   rolls out with the simulator. A modification changes an inferred law and simulates again.
-  Nothing in it is trained across trajectories; what it learns is per trajectory, from
-  observation.
+  Across trajectories `fit()` learns one thing: a prior over the laws (each law's mean and
+  spread over the training worlds), used to break ties the observed frames leave; everything
+  else it knows of a trajectory it infers from that trajectory's own frames.
 """
 
 from __future__ import annotations
