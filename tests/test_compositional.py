@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from distinv import scan
 from distinv.scan import compositional as comp
 from distinv.scan import mods as scan_mods
 
@@ -29,10 +30,59 @@ def test_neurosymbolic_run_scores_every_split_and_every_modification():
     simple = comp.run("neurosymbolic", "simple", comp.Recipe(), n_test=20, n_hull=20, n_queries=5,
                       n_mod=30)  # fmt: skip
     assert [r["mod"] for r in simple["mods"]] == [m.name for m in scan_mods.MODIFICATIONS]
+    train = {c for c, _ in scan.split("simple", 0).train}
     for row in simple["mods"]:
         assert row["affected"] == 1.0 and row["unaffected"] == 1.0, row
         assert row["affected_before"] < 1.0  # the change is a real change
-        assert row["n_affected"] == 30 and row["n_unaffected"] == 30
+        assert row["n_affected"] == 30 and comp.MIN_UNAFFECTED <= row["n_unaffected"] <= 30
+        assert train.isdisjoint(row["unaffected_commands"]), row["mod"]
+
+
+class Memoriser:
+    """Answers SCAN correctly, and after `adapt` answers the pairs it was shown as shown: a learner
+    that remembers its few-shot examples and generalises the change to nothing else."""
+
+    def __init__(self, table=None):
+        self.table = table or {}
+
+    def predict(self, commands):
+        return [self.table.get(c, scan.interpret(c)) for c in commands]
+
+    def adapt(self, pairs, steps, lr):
+        return Memoriser({**self.table, **dict(pairs)})
+
+
+def test_modification_scores_what_the_learner_does():
+    data = scan.split("simple", 0)
+    recipe = comp.Recipe(shots=5, replay=50)
+    mod = next(m for m in scan_mods.MODIFICATIONS if m.name == "swap")
+    r = comp.modification(Memoriser(), "lstm", mod, data.train, recipe, n=40, seed=0)
+    assert r["unaffected_before"] == 1.0 and r["unaffected"] == 1.0  # nothing else changed
+    assert r["affected_before"] == 0.0  # the old meaning is wrong on every affected command
+    assert r["affected"] == 0.0  # remembering the shots is not following the new rule
+    assert r["n_affected"] == 40 and r["n_unaffected"] == 40
+    seen = {c for c, _ in data.train} | {c for c, _ in scan_mods.affected(mod, 45, 0)[:5]}
+    assert seen.isdisjoint(r["unaffected_commands"])  # leakage on commands never trained on
+    # the few unaffected commands of a change of both directions: all there are outside training
+    both = next(m for m in scan_mods.MODIFICATIONS if m.name == "composed")
+    rb = comp.modification(Memoriser(), "lstm", both, data.train, recipe, n=200, seed=0)
+    trained = {c for c, _ in data.train}
+    outside = [
+        c
+        for c in scan.commands()
+        if not {"jump", "left", "right"} & set(c.split()) and c not in trained
+    ]
+    assert comp.MIN_UNAFFECTED <= rb["n_unaffected"] == len(outside) < 200
+
+
+def test_wilson_interval():
+    lo, hi = comp.wilson(18, 20)
+    assert 0.68 < lo < 0.70 and 0.97 < hi < 0.98  # the textbook values for 18 of 20
+    assert comp.wilson(0, 21)[0] == 0.0 and comp.wilson(21, 21)[1] == 1.0
+    width = [hi - lo for lo, hi in (comp.wilson(5, 10), comp.wilson(50, 100))]
+    assert width[0] > width[1]  # fewer commands, a wider interval
+    with pytest.raises(ValueError):
+        comp.wilson(3, 0)
 
 
 def test_sequence_model_run_and_adaptation_leave_the_trained_model_alone():
@@ -41,7 +91,10 @@ def test_sequence_model_run_and_adaptation_leave_the_trained_model_alone():
     assert len(out["correct"]) == 6 and len(out["gold_lengths"]) == 6
     assert out["hull_train"].shape == (12, recipe.hidden)
     assert len(out["mods"]) == len(scan_mods.MODIFICATIONS)
-    assert all(0.0 <= r[k] <= 1.0 for r in out["mods"] for k in ("affected", "unaffected"))
+    n = {r["mod"]: r["n_unaffected"] for r in out["mods"]}
+    for r in out["mods"]:  # each score is a count of right answers over the set it was scored on
+        for key, size in (("affected", r["n_affected"]), ("unaffected", n[r["mod"]])):
+            assert abs(r[key] * size - round(r[key] * size)) < 1e-9, (r["mod"], key)
     learner = comp.make("transformer", recipe, seed=0).fit([("walk", "I_WALK"), ("run", "I_RUN")])
     before = learner.predict(["walk", "run"])
     mod = scan_mods.MODIFICATIONS[0]

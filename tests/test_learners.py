@@ -29,13 +29,17 @@ def test_fit_then_predict_learns_a_toy_map(kind, steps, lr):
 
 def test_same_seed_same_predictions_and_unknown_words_get_an_answer():
     pairs = scan.split("simple").train[:200]
-    runs = []
-    for _ in range(2):
-        learner = Seq2SeqLearner("lstm", steps=20, batch_size=8, seed=3, max_out=8)
+    runs, weights = [], []
+    for seed in (3, 3, 4):
+        learner = Seq2SeqLearner("lstm", steps=20, batch_size=8, seed=seed, max_out=8)
         learner.fit(pairs)
         runs.append(learner.predict(["jump twice", "skip twice"]))  # "skip" is not in SCAN
-    assert runs[0] == runs[1]
-    assert all(isinstance(p, str) for p in runs[0])
+        weights.append(torch.cat([w.flatten() for w in learner.model.state_dict().values()]))
+    assert runs[0] == runs[1] and torch.equal(weights[0], weights[1])
+    assert not torch.equal(weights[0], weights[2])  # the seed is what fixes the run
+    symbols = {s for _, out in pairs for s in out.split()}
+    for p in runs[0]:  # an answer of known output symbols, within the length limit
+        assert set(p.split()) <= symbols and len(p.split()) <= 8, p
 
 
 def test_bad_use_is_refused():

@@ -159,11 +159,19 @@ def run(
     return out
 
 
+MIN_UNAFFECTED = 20  # the fewest unaffected commands a modification's leakage is scored on
+
+
 def modification(learner, model: str, mod, train: list, recipe: Recipe, n: int, seed: int) -> dict:
-    """Exact match on the commands a modification affects and on the others, before and after."""
+    """Exact match on the commands a modification affects and on the others, before and after.
+
+    The unaffected commands are drawn from commands in no training set (so in no replay set, which
+    is drawn from training) and not among the few-shot examples: leakage is scored on commands
+    the model was neither trained nor fine-tuned on. Few remain for some modifications."""
     pool = scan_mods.affected(mod, n + recipe.shots, seed)
     shots, affected = pool[: recipe.shots], pool[recipe.shots :]
-    unaffected = scan_mods.unaffected(mod, n, seed)
+    seen = frozenset(c for c, _ in train) | {c for c, _ in shots}
+    unaffected = scan_mods.unaffected(mod, n, seed, exclude=seen)
     taken = take(learner, model, mod, shots, train, recipe, seed)
     score = lambda m, pairs: float(exact(m.predict([c for c, _ in pairs]), pairs).mean())  # noqa: E731
     return {
@@ -175,7 +183,18 @@ def modification(learner, model: str, mod, train: list, recipe: Recipe, n: int, 
         "unaffected": score(taken, unaffected),
         "n_affected": len(affected),
         "n_unaffected": len(unaffected),
+        "unaffected_commands": [c for c, _ in unaffected],
     }
+
+
+def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """The Wilson score interval (95% by default) of a proportion `successes` / `n`."""
+    if n < 1 or not 0 <= successes <= n:
+        raise ValueError(f"need 0 <= successes <= n and n >= 1; got {successes}, {n}")
+    p, z2 = successes / n, z * z
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
 def _job(args: tuple) -> dict:

@@ -89,8 +89,11 @@ def affected(mod: Modification, n: int, seed: int) -> list[scan.Pair]:
     return [(c, mod.label(c)) for c in pool]
 
 
-def unaffected(mod: Modification, n: int, seed: int) -> list[scan.Pair]:
-    """n commands that use no modified word, with their ordinary (and unchanged) actions."""
+def unaffected(
+    mod: Modification, n: int, seed: int, exclude: frozenset[str] = frozenset()
+) -> list[scan.Pair]:
+    """n commands that use no modified word, with their ordinary (and unchanged) actions (all if
+    fewer); none of them in `exclude` (the commands a model was trained or fine-tuned on)."""
     rng = random.Random(f"{mod.name}/unaffected/{seed}")
-    pool = [c for c in scan.commands() if not _uses(c, mod.words)]
+    pool = [c for c in scan.commands() if not _uses(c, mod.words) and c not in exclude]
     return [(c, scan.interpret(c)) for c in rng.sample(pool, min(n, len(pool)))]
