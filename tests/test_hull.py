@@ -149,15 +149,24 @@ def test_benchmark_reports_agreement():
     assert out["fast_qps"] > 0 and out["baseline_qps"] > 0
 
 
-def test_benchmark_counts_each_side_s_fastest_turn(monkeypatch):
-    """Turns of 10 s and 1 s (fast path), 20 s and 2 s (baseline): the 1 s and 2 s count."""
-    clock = iter([0.0, 10.0, 10.0, 30.0, 30.0, 31.0, 31.0, 33.0])
+def test_benchmark_compares_like_with_like_and_counts_each_side_s_fastest_turn(monkeypatch):
+    """Turns of 10 s then 1 s (fast path, one process), 5 s then 0.5 s (fast path, two), 20 s then
+    2 s (baseline): the fastest of each count, and the ratio is the one-process fast path's."""
+    clock = iter([0.0, 10.0, 10.0, 15.0, 15.0, 35.0, 35.0, 36.0, 36.0, 36.5, 36.5, 38.5])
     monkeypatch.setattr(hull.time, "perf_counter", lambda: next(clock))
-    monkeypatch.setattr(hull, "inside", lambda X, Q, **kw: (np.ones(len(Q), bool), None))
+    seen = []
+
+    def fake_inside(X, Q, **kw):
+        seen.append(kw["workers"])
+        return (np.ones(len(Q), bool), None) if kw.get("return_stats") else np.ones(len(Q), bool)
+
+    monkeypatch.setattr(hull, "inside", fake_inside)
     monkeypatch.setattr(hull, "lp_inside", lambda X, q, tol: True)
     X = np.zeros((3, 2))
-    out = hull.benchmark(X, np.zeros((4, 2)), n_baseline=2, repeats=2)
+    out = hull.benchmark(X, np.zeros((4, 2)), n_baseline=2, workers=2, repeats=2)
     assert out["fast_qps"] == 4.0 and out["baseline_qps"] == 1.0 and out["speedup"] == 4.0
+    assert out["parallel_qps"] == 8.0 and out["parallel_gain"] == 2.0
+    assert seen == [1, 2, 1, 2]  # the timed ratio's fast path ran in one process, as the LPs did
     with pytest.raises(ValueError, match="repeats"):
         hull.benchmark(X, X, n_baseline=1, repeats=0)
 

@@ -111,10 +111,14 @@ def take(learner, model: str, mod, shots: list, train: list, recipe: Recipe, see
         return learner
     if not shots:
         raise ValueError("a sequence model needs at least one example of the modified rule")
-    replay = [p for p in train if not any(w in p[0].split() for w in mod.words)]
-    replay = sample(replay, recipe.replay, seed)
+    replay = replay_pairs(mod, train, recipe.replay, seed)
     mixed = shots * max(1, len(replay) // len(shots)) + replay
     return copy.deepcopy(learner).adapt(mixed, recipe.adapt_steps, recipe.adapt_lr)
+
+
+def replay_pairs(mod, train: list, n: int, seed: int = 0) -> list:
+    """The `n` training pairs that use no modified word (all if fewer) mixed into adaptation."""
+    return sample([p for p in train if not any(w in p[0].split() for w in mod.words)], n, seed)
 
 
 def run(
@@ -159,7 +163,10 @@ def run(
     return out
 
 
-MIN_UNAFFECTED = 20  # the fewest unaffected commands a modification's leakage is scored on
+# The fewest unaffected commands a modification's leakage may be scored on: a floor against a
+# change that shrinks the sets unnoticed (the smallest, composed's, is every SCAN command with
+# none of jump, left and right outside the simple split's training set, a few dozen).
+MIN_UNAFFECTED = 20
 
 
 def modification(learner, model: str, mod, train: list, recipe: Recipe, n: int, seed: int) -> dict:
@@ -167,23 +174,27 @@ def modification(learner, model: str, mod, train: list, recipe: Recipe, n: int, 
 
     The unaffected commands are drawn from commands in no training set (so in no replay set, which
     is drawn from training) and not among the few-shot examples: leakage is scored on commands
-    the model was neither trained nor fine-tuned on. Few remain for some modifications."""
+    the model was neither trained nor fine-tuned on. Few remain for some modifications, so the
+    row keeps the count right (`unaffected_right`) for an interval (`wilson`)."""
     pool = scan_mods.affected(mod, n + recipe.shots, seed)
     shots, affected = pool[: recipe.shots], pool[recipe.shots :]
     seen = frozenset(c for c, _ in train) | {c for c, _ in shots}
     unaffected = scan_mods.unaffected(mod, n, seed, exclude=seen)
     taken = take(learner, model, mod, shots, train, recipe, seed)
     score = lambda m, pairs: float(exact(m.predict([c for c, _ in pairs]), pairs).mean())  # noqa: E731
+    right = int(exact(taken.predict([c for c, _ in unaffected]), unaffected).sum())
     return {
         "mod": mod.name,
         "instructions": list(mod.instructions),
         "affected_before": score(learner, affected),
         "affected": score(taken, affected),
         "unaffected_before": score(learner, unaffected),
-        "unaffected": score(taken, unaffected),
+        "unaffected": right / len(unaffected),
+        "unaffected_right": right,
         "n_affected": len(affected),
         "n_unaffected": len(unaffected),
         "unaffected_commands": [c for c, _ in unaffected],
+        "shot_commands": [c for c, _ in shots],
     }
 
 

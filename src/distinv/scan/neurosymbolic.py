@@ -10,10 +10,15 @@ Given (structure, written by hand):
                    REP n repeats; CONJ "forward" runs S1 then S2, "reverse" S2 then S1
     the hypothesis space of a word's meaning: P with one output symbol or none, DIR with one
                    output symbol, REP 2 or 3, CONJ forward or reverse, MOD opposite or around
+    the instruction parser `modify`, for rule changes: it reads "W means V", "W means SYM ..."
+                   and "A and B swap" (so it names the instruction words `means`, `and`, `swap`)
+                   and writes the changed meaning straight into the lexicon; a modified learner
+                   follows the new rule everywhere and nowhere else by construction
 Learned from (command, actions) pairs, by search:
     which category every word belongs to and its argument: that `jump` is a P emitting I_JUMP,
     `turn` a P emitting nothing, `left` a DIR turning with I_TURN_LEFT, `twice` REP 2, `after`
-    CONJ reverse, `around` MOD around. No word is named anywhere in this module.
+    CONJ reverse, `around` MOD around. The search (`fit`) names no SCAN word; only `modify` names
+    words, the instruction words above.
 
 The search keeps, for every word, the set of meanings still consistent with the training pairs
 (a version space) and prunes it pair by pair, short commands first: a meaning survives a pair when
