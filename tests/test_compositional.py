@@ -75,6 +75,69 @@ def test_modification_scores_what_the_learner_does():
     assert comp.MIN_UNAFFECTED <= rb["n_unaffected"] == len(outside) < 200
 
 
+class Recorder(Memoriser):
+    """A memoriser that keeps every pair it was fine-tuned on."""
+
+    shown: list = []
+
+    def adapt(self, pairs, steps, lr):
+        Recorder.shown = list(pairs)
+        return super().adapt(pairs, steps, lr)
+
+
+class Follower:
+    """Answers SCAN correctly, and after `adapt` follows the modification on every command."""
+
+    def __init__(self, mod, following=False):
+        self.mod, self.following = mod, following
+
+    def predict(self, commands):
+        return [self.mod.label(c) if self.following else scan.interpret(c) for c in commands]
+
+    def adapt(self, pairs, steps, lr):
+        return Follower(self.mod, following=True)
+
+
+class Blank:
+    """A known-wrong learner: the empty answer to everything, before and after."""
+
+    def predict(self, commands):
+        return ["" for _ in commands]
+
+    def adapt(self, pairs, steps, lr):
+        return self
+
+
+@pytest.mark.parametrize("mod", scan_mods.MODIFICATIONS[2:4], ids=lambda m: m.name)
+def test_leakage_is_scored_on_commands_never_trained_replayed_or_shown(mod):
+    data = scan.split("simple", 0)
+    recipe = comp.Recipe(shots=10, replay=1000)
+    r = comp.modification(Recorder(), "lstm", mod, data.train, recipe, n=200, seed=0)
+    shown = {c for c, _ in Recorder.shown}  # everything the fine-tuning saw: shots and replay
+    replay = {c for c, _ in comp.replay_pairs(mod, data.train, recipe.replay, 0)}
+    plain = [c for c, _ in data.train if not any(w in c.split() for w in mod.words)]
+    assert shown == set(r["shot_commands"]) | replay and len(replay) == min(1000, len(plain))
+    unaffected = set(r["unaffected_commands"])
+    assert len(unaffected) == r["n_unaffected"] >= comp.MIN_UNAFFECTED
+    assert unaffected.isdisjoint(shown) and unaffected.isdisjoint(c for c, _ in data.train)
+    assert not any(w in c.split() for c in unaffected for w in mod.words)
+
+
+def test_a_learner_that_follows_the_rule_scores_one_and_a_blank_one_zero():
+    data = scan.split("simple", 0)
+    recipe = comp.Recipe(shots=5, replay=50)
+    mod = next(m for m in scan_mods.MODIFICATIONS if m.name == "composed")
+    r = comp.modification(Follower(mod), "lstm", mod, data.train, recipe, n=60, seed=0)
+    assert r["affected_before"] == 0.0 and r["affected"] == 1.0
+    assert r["unaffected_before"] == 1.0 and r["unaffected"] == 1.0
+    assert r["unaffected_right"] == r["n_unaffected"]
+    b = comp.modification(Blank(), "lstm", mod, data.train, recipe, n=60, seed=0)
+    assert [b[k] for k in ("affected_before", "affected", "unaffected_before", "unaffected")] == [
+        0.0
+    ] * 4
+    assert b["unaffected_right"] == 0
+
+
 def test_wilson_interval():
     lo, hi = comp.wilson(18, 20)
     assert 0.68 < lo < 0.70 and 0.97 < hi < 0.98  # the textbook values for 18 of 20

@@ -18,13 +18,12 @@ def _toy(n_words: int = 4):
 
 
 @pytest.mark.parametrize("kind, steps, lr", [("lstm", 300, 0.01), ("transformer", 600, 0.003)])
-def test_fit_then_predict_learns_a_toy_map(kind, steps, lr):
+def test_fit_then_predict_reproduces_a_tiny_copy_task(kind, steps, lr):
     pairs = _toy()
     learner = Seq2SeqLearner(kind, steps=steps, batch_size=16, lr=lr, seed=0, max_out=4)
     history = learner.fit(pairs).history
     assert history[-1]["loss"] < history[0]["loss"]
-    pred = learner.predict([inp for inp, _ in pairs])
-    assert sum(p == out for p, (_, out) in zip(pred, pairs, strict=True)) >= 0.9 * len(pairs)
+    assert learner.predict([inp for inp, _ in pairs]) == [out for _, out in pairs]  # every pair
 
 
 def test_same_seed_same_predictions_and_unknown_words_get_an_answer():
