@@ -116,3 +116,21 @@ def test_generation_does_not_depend_on_string_hashing():
         for s in (1, 2, 3)
     }
     assert len(outs) == 1
+
+
+def test_query_items_counts_the_query_s_items():
+    assert binding.query_items("X means jump . do X .") == 1
+    assert binding.query_items("X means jump . Y means walk . do X then Y twice then X .") == 3
+    for ex in binding.generate("sequence", 20, seed=0):
+        query = ex.program.split(" . ")[-1]
+        assert query.startswith("do ") and binding.query_items(ex.program) >= 1
+        assert binding.query_items(ex.program) == len(query.split(" then "))
+
+
+def test_dropped_items_is_a_proper_subsequence():
+    right = "JUMP WALK WALK RUN"
+    assert binding.dropped_items("JUMP WALK RUN", right)
+    assert binding.dropped_items("", right)
+    assert not binding.dropped_items(right, right)  # nothing dropped
+    assert not binding.dropped_items("WALK JUMP", right)  # out of order
+    assert not binding.dropped_items("JUMP LOOK", right)  # a symbol that is not there

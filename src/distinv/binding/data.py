@@ -192,3 +192,16 @@ def generate(
         seen.add(program)
         out.append(Example(program, run(program), capability))
     return out
+
+
+def query_items(program: str) -> int:
+    """Items in a program's query: `do A then B then C` has 3."""
+    query = program.split(" . ")[-1]
+    return query.count(" then ") + 1
+
+
+def dropped_items(pred: str, right: str) -> bool:
+    """`pred` is `right` with some of its symbols left out (a proper subsequence of it)."""
+    p, r = pred.split(), right.split()
+    it = iter(r)
+    return len(p) < len(r) and all(any(a == b for b in it) for a in p)
