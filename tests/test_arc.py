@@ -202,6 +202,7 @@ def test_arc_eval_writes_per_task_results(tmp_path, capsys):
     assert [r["task"] for r in rows] == [t.id for t in arc.load("train")[:2]]
     for r in rows:
         assert (r["solved_by"] is not None) == r["solved"]
+        assert isinstance(r["capped"], bool) and r["tried"] <= r["trials"] <= 3000 + arc.CELL_TRIAL
     assert "ARC-AGI-1 train:" in capsys.readouterr().out
 
 

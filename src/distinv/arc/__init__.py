@@ -11,6 +11,7 @@ from distinv.arc.draw import render
 from distinv.arc.primitives import MARK, PRIMITIVES
 from distinv.arc.solver import (
     BUDGET,
+    CALIBRATION,
     CAP,
     CELL_SHARE,
     CELL_TRIAL,
@@ -27,7 +28,7 @@ from distinv.arc.solver import (
 )
 
 __all__ = [
-    "BUDGET", "CAP", "CELL_TRIAL",
+    "BUDGET", "CALIBRATION", "CAP", "CELL_TRIAL",
     "CELL_SHARE", "HELD", "MARK", "PRIMITIVES", "PUBLISHED", "VERSION", "Program", "Result",
     "evaluate", "false_positive", "load", "render", "search", "solve", "solved", "solved_by",
     "solving_program", "task_by_id",
