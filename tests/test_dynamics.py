@@ -1,10 +1,11 @@
-"""The physics chapter's models: step MLPs, the structured model's fit, what-if."""
+"""The physics chapter's models: step MLPs, the structured model's fit, what-if; its verdicts."""
 
 import numpy as np
 import pytest
 
-from distinv import physics
+from distinv import physics, stats
 from distinv.physics import dynamics
+from distinv.physics import report as verdicts
 
 
 @pytest.fixture(scope="module")
@@ -74,22 +75,53 @@ def test_step_models_learn_roll_out_and_hear_the_laws(small):
         dynamics.StepModel("gru")
 
 
+class Frozen:
+    """A step model that predicts nothing moves: every frame is the start frame."""
+
+    def rollout(self, data, start, n_steps):
+        return np.repeat(data.states[:, start : start + 1], n_steps + 1, axis=1)
+
+
+class Oracle:
+    """A step model that predicts the truth."""
+
+    def rollout(self, data, start, n_steps):
+        return data.states[:, start : start + n_steps + 1].copy()
+
+
 def test_evaluate_scores_every_model_and_the_truth(small):
-    models = {"structured": dynamics.Structured(observe=10, candidates=8, iterations=2)}
+    """The truth scores zero; a model that predicts nothing moves scores its own squared
+    displacement; the structured model with its laws inferred scores far below that."""
+    models = {
+        "structured": dynamics.Structured(observe=10, candidates=32, iterations=8),
+        "oracle": Oracle(),
+        "frozen": Frozen(),
+    }
     out = dynamics.evaluate(models, small, 10, 20)
-    assert set(out) == {"true", "structured"}
+    assert set(out) == {"true", "structured", "oracle", "frozen"}
+    assert np.allclose(out["true"]["pred"], small.states[:, 10:31])
+    assert (out["oracle"]["mse"] == 0).all() and np.allclose(out["oracle"]["energy"], 0)
+    assert out["oracle"]["laws"] is None
+    # by hand, for the frozen model: the squared distance each present ball travels from frame 10
+    moved = ((small.states[:, 11:31, :, :2] - small.states[:, 10:11, :, :2]) ** 2).mean((1, 3))
+    by_hand = (moved * small.present).sum(1) / small.present.sum(1)
+    assert np.allclose(out["frozen"]["mse"], by_hand) and (by_hand > 0).all()
     r = out["structured"]
-    assert r["mse"].shape == r["energy"].shape == (len(small),) and (r["mse"] >= 0).all()
     assert set(r["laws"]) == set(dynamics.LAWS)
+    assert r["mse"].shape == r["energy"].shape == (len(small),)
+    assert r["mse"].mean() < 0.1 * out["frozen"]["mse"].mean(), (r["mse"], by_hand)
 
 
 def test_the_learned_prior_decides_a_law_the_frames_cannot_show():
     """One ball in free flight, no bounce in sight: restitution cannot be read off the frames.
-    Without a prior the fit leaves it where the search happens to end; with the prior learned
-    from training worlds it lands near their mean, and gravity still follows the data."""
-    data = one_ball(physics.World(gravity=15.0, restitution=0.8), 5.0, 10)
+    The world's restitution (0.3) is far from the training worlds' (0.6 to 1): with the prior
+    learned from them the fit lands near their mean, not on the truth, and gravity still follows
+    the data."""
+    data = one_ball(physics.World(gravity=15.0, restitution=0.3), 5.0, 10)
+    assert not dynamics.visible(data, "restitution", 10)[0]
     train = physics.dataset("iid", 200, 4, n_steps=2)
     prior_mean = dynamics.law_arrays(train.worlds)["restitution"].mean()
+    assert abs(prior_mean - 0.3) > 0.4
     model = dynamics.Structured(observe=10, iterations=20, prior_weight=1e-3).fit(train)
     laws = model.infer(data)
     assert abs(laws["restitution"][0] - prior_mean) < 0.05
@@ -97,6 +129,19 @@ def test_the_learned_prior_decides_a_law_the_frames_cannot_show():
     assert dynamics.Structured().fit().prior is None
     with pytest.raises(ValueError, match="prior_weight"):
         dynamics.Structured(prior_weight=-1.0)
+
+
+def test_the_frames_decide_a_law_they_show_over_the_prior():
+    """The same world and the same prior, but the ball starts 1 m up and hits the floor within the
+    observed frames: the fit reads restitution 0.3 off the bounce, far from the prior's mean (about
+    0.8) and outside the training range."""
+    data = one_ball(physics.World(gravity=15.0, restitution=0.3), 1.0, 20)
+    assert dynamics.visible(data, "restitution", 20)[0]  # the frames include a bounce
+    train = physics.dataset("iid", 200, 4, n_steps=2)
+    model = dynamics.Structured(observe=20, iterations=20, prior_weight=1e-3).fit(train)
+    laws = model.infer(data)
+    assert abs(laws["restitution"][0] - 0.3) < 0.05, laws
+    assert abs(laws["gravity"][0] - 15.0) < 0.5, laws
 
 
 def test_choose_prior_weight_keeps_the_smallest_worst_case_error(small):
@@ -128,3 +173,80 @@ def test_visible_tells_which_laws_the_window_shows():
     assert (ref["gravity"][0], ref["friction"][0], ref["restitution"][0]) == (9.8, 0.15, 0.8)
     ref = dynamics.window_reference(bounce, 15, mean)
     assert (ref["friction"][0], ref["restitution"][0]) == (0.2, 0.7)
+
+
+def _mse(structured: dict, blind: dict) -> dict:
+    """(model, split) -> error, from each model's errors on iid and the shifted splits."""
+    return {("structured", k): v for k, v in structured.items()} | {
+        ("blind", k): v for k, v in blind.items()
+    }
+
+
+BLIND = {"iid": 2.0, "near": 2.2, "moon": 4.0, "jupiter": 6.0, "timevarying": 3.0}
+
+
+def test_goal_text_counts_the_splits_within_twice_and_their_intervals():
+    mse = _mse({"iid": 0.1, "near": 0.15, "moon": 0.18, "jupiter": 0.3}, BLIND)
+    # every trajectory of a split has the same error: each interval is the ratio itself
+    per = {s: np.full(20, mse["structured", s]) for s in ("iid", "near", "moon", "jupiter")}
+    text = verdicts.goal_text(mse, per, seed=0)
+    assert "error on 2 of the three gravities" in text
+    assert (
+        "near 0.15 m², 1.50x [1.50, 1.50]" in text and "jupiter 0.3 m², 3.00x [3.00, 3.00]" in text
+    )
+    assert "over the 20 trajectories" in text and "median error is 0.1 m²" in text
+    assert "the worst 5% carry 5% of the mean" in text
+    assert text.endswith("the intervals settle on which side of 2x each split lies.")
+    mse["structured", "jupiter"] = 0.19
+    per["jupiter"] = np.full(20, 0.19)
+    assert "on all three gravities" in verdicts.goal_text(mse, per, seed=0)
+
+
+def test_goal_text_names_the_splits_whose_interval_straddles_twice():
+    mse = _mse({"iid": 1.0, "near": 1.0, "moon": 2.0, "jupiter": 2.0}, BLIND)
+    rng = np.random.default_rng(0)
+    per = {"iid": np.full(50, 1.0), "near": np.full(50, 1.0)}
+    for s in ("moon", "jupiter"):  # mean 2, heavy-tailed: the interval reaches both sides of 2
+        per[s] = rng.exponential(2.0, 50)
+        per[s] *= 2.0 / per[s].mean()
+    text = verdicts.goal_text(mse, per, seed=0)
+    assert text.endswith("moon and jupiter could fall on either side of 2x with another test draw.")
+    lo, hi = stats.ratio_interval(per["moon"], per["iid"], seed=0)
+    assert f"moon 2 m², 2.00x [{lo:.2f}, {hi:.2f}]" in text and lo < 2 < hi
+
+
+def test_blind_text_and_verdict():
+    mse = _mse({"iid": 0.1}, BLIND)
+    assert verdicts.blind_text(mse) == (
+        "The blind model's error, relative to its own in-distribution error: near 1.10x, "
+        "moon 2.00x, jupiter 3.00x, timevarying 1.50x."
+    )
+    assert verdicts.blind_verdict(mse) == (
+        "At most 3.0x: not orders of magnitude, because its error is already large in "
+        "distribution (2 m², against 0.1 m² for the structured model)."
+    )
+    mse["blind", "jupiter"] = 20.0
+    assert verdicts.blind_verdict(mse) == "That is an order of magnitude or more."
+
+
+def test_drift_text_explains_a_missed_goal_and_says_a_met_one_plainly():
+    law_err = {("friction", "iid"): 0.04, ("restitution", "iid"): 0.061}
+    shown = {"friction": 0.25, "restitution": 0.5}
+    met = {("blind", "iid"): 0.3, ("structured", "iid"): 0.02, ("conditioned", "iid"): 0.3}
+    assert verdicts.drift_ratio(met, "structured") == pytest.approx(15.0)
+    assert verdicts.drift_text(met, law_err, shown, 0.01, 20) == (
+        "In distribution the structured model's energy error (0.02) is 15.0 times below the blind "
+        "model's (0.3)."
+    )
+    missed = {**met, ("structured", "iid"): 0.1}
+    text = verdicts.drift_text(missed, law_err, shown, 0.05, 20)
+    assert text.startswith(
+        "In distribution the structured model's energy error (0.1) is 3.0 times below the blind "
+        "model's (0.3), short of the tenfold gap set as the goal."
+    )
+    assert "friction and restitution 0.04 and 0.06" in text
+    assert "the 20 observed frames show friction in 25%" in text and "restitution in 50%" in text
+    assert "has energy error 0.05, 6.0 times below the blind model's: even it falls short" in text
+    text = verdicts.drift_text(missed, law_err, shown, 0.01, 20)
+    assert text.endswith("has energy error 0.01, 30.0 times below the blind model's.")
+    assert verdicts.drift_ratio({("blind", "iid"): 0.3, ("x", "iid"): 0.0}, "x") > 1e299

@@ -1,5 +1,7 @@
 """Gradient estimators against the exact gradient; the slot task; the categorical VAE; the loop."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -83,11 +85,60 @@ def test_vae_objectives_and_evaluation():
     # The KL term against the uniform prior is 0 for a uniform encoder and positive otherwise.
     assert cat_vae._kl_uniform(torch.zeros(2, 3, 4)).abs().max() < 1e-6
     assert (cat_vae._kl_uniform(torch.randn(2, 3, 4)) > 0).all()
-    assert cat_vae.negative_elbo(model, x) > 0
     assert cat_vae.reconstruct(model, x).shape == (20, 16)
     assert cat_vae.sample_images(model, 5, torch.Generator().manual_seed(0)).shape == (5, 16)
     with pytest.raises(ValueError, match="unknown estimator"):
         cat_vae.vae_loss(model, x, "argmax")
+
+
+def test_negative_elbo_is_the_discrete_bound():
+    """One latent of 4 classes, so every code can be enumerated: the estimate must be the exact
+    negative ELBO (expected reconstruction NLL under q plus KL to the uniform prior), and no less
+    than the exact negative log-likelihood of the discrete model."""
+    torch.manual_seed(0)
+    cfg = cat_vae.CatVAEConfig(n_pixels=6, n_latents=1, n_classes=4, hidden=8)
+    model = cat_vae.CategoricalVAE(cfg)
+    x = (torch.rand(5, 6) > 0.5).float()
+    codes = torch.eye(4)[:, None, None, :].expand(4, 5, 1, 4)
+    with torch.no_grad():
+        nll = torch.stack([cat_vae._recon_nll(model, x, z) for z in codes])  # (code, image)
+    neg_log_px = (math.log(4) - torch.logsumexp(-nll, 0)).mean().item()
+    last = model.encoder[-1]
+    with torch.no_grad():  # an encoder certain of class 2 for every image: KL = log 4
+        last.weight.zero_()
+        last.bias.copy_(torch.tensor([0.0, 0.0, 60.0, 0.0]))
+    certain = cat_vae.negative_elbo(model, x, n_samples=3)
+    assert certain == pytest.approx(nll[2].mean().item() + math.log(4), rel=1e-5)
+    assert certain >= neg_log_px
+    with torch.no_grad():  # a uniform encoder: KL = 0, the NLL averaged over the codes
+        last.bias.zero_()
+    n = 20_000
+    uniform = cat_vae.negative_elbo(model, x, n_samples=n)
+    se = (nll.var(0, unbiased=False).mean() / (5 * n)).sqrt().item()
+    assert abs(uniform - nll.mean().item()) < 4 * se + 1e-6
+    assert uniform >= neg_log_px
+
+
+@pytest.mark.parametrize("how", cat_vae.ESTIMATORS)
+def test_each_vae_estimator_trains_the_encoder(how):
+    """Two complementary 16-pixel images: a code that tells them apart brings the negative ELBO
+    near the KL cost of a code; without one no decoder beats 16 log 2 nats. Each estimator must get
+    below half of that, which only a trained encoder can (the decoder alone cannot)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # a tiny model: threads only contend for busy cores
+    try:
+        seed_everything(0)
+        model = cat_vae.CategoricalVAE(
+            cat_vae.CatVAEConfig(n_pixels=16, n_latents=2, n_classes=4, hidden=32)
+        )
+        a = torch.tensor([1.0, 0.0] * 8)
+        x = torch.stack([a, 1 - a] * 16)
+        uninformative = 16 * math.log(2)
+        assert cat_vae.negative_elbo(model, x) > 0.95 * uninformative
+        fit(model, lambda s: cat_vae.vae_loss(model, x, how, tau=0.7), 150, 2e-2)
+        assert cat_vae.negative_elbo(model, x) < 0.5 * uninformative
+    finally:
+        torch.set_num_threads(threads)
 
 
 def test_fit_history_and_bad_input():

@@ -171,6 +171,37 @@ def test_benchmark_compares_like_with_like_and_counts_each_side_s_fastest_turn(m
         hull.benchmark(X, X, n_baseline=1, repeats=0)
 
 
+def test_in_process_path_holds_blas_to_one_thread(monkeypatch):
+    """The one-process fast path (the benchmark's side) runs on one BLAS thread, as workers do."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    seen = []
+    certify, lp_decide = hull._certify, hull._lp_decide
+
+    def threads():
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+    def spy_certify(*a):
+        seen.append(("certify", threads()))
+        res, n_wolfe, n_plane = certify(*a)
+        return np.full_like(res, -1), 0, 0  # leave every query to the LPs
+
+    def spy_lp(*a):
+        seen.append(("lp", threads()))
+        return lp_decide(*a)
+
+    monkeypatch.setattr(hull, "_certify", spy_certify)
+    monkeypatch.setattr(hull, "_lp_decide", spy_lp)
+    rng = np.random.default_rng(5)
+    X, Q = gaussian(200, 4, rng), 0.1 * gaussian(3, 4, rng)
+    with threadpool_limits(2):
+        out = hull.inside(X, Q, workers=1)
+        assert threads() == {2}  # restored afterwards
+    assert out.tolist() == [hull.lp_inside(X, q) for q in Q]
+    assert [name for name, _ in seen] == ["certify", "lp", "lp", "lp"]
+    assert all(t == {1} for _, t in seen), seen
+
+
 def test_lp_path_in_worker_processes(monkeypatch):
     # Without Wolfe's certificates every undecided query goes to the LPs, in two processes.
     monkeypatch.setattr(hull, "WOLFE_FACTOR", 0)

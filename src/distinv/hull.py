@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import linprog
+from threadpoolctl import threadpool_limits
 
 LABELS = ("inside", "near", "far")
 K_FACTOR = 8  # the subset LP uses the K_FACTOR * (d + 1) nearest training points
@@ -186,8 +187,6 @@ _WORKER_X: np.ndarray | None = None  # a worker process's training set, set by i
 def _init_worker(X: np.ndarray) -> None:
     global _WORKER_X
     _WORKER_X = X
-    from threadpoolctl import threadpool_limits
-
     threadpool_limits(1)  # the processes share the cores; threaded BLAS in each would oversubscribe
 
 
@@ -215,7 +214,9 @@ def inside(
     """Exact membership of each query in the convex hull of X. X (N, d), Q (M, d) -> bool (M,).
 
     Gives the same answers as `lp_inside` on every query. Large batches are shared out to
-    `workers` processes (default: every core), and so are the LPs the certificates leave.
+    `workers` processes (default: every core), and so are the LPs the certificates leave. Each
+    process, this one included, runs the certificates and LPs with BLAS held to one thread: their
+    matrix products are small (on two busy cores, BLAS threads once made them about 8x slower).
     """
     X, Q = _check(X, Q)
     eps = tol_abs(X, tol)
@@ -238,7 +239,8 @@ def inside(
             chunks = [todo[w::n_workers] for w in range(n_workers)]
             parts = list(pool.map(_certify_in_worker, [Q[c] for c in chunks], [eps] * n_workers))
         else:
-            chunks, parts = [todo], [_certify(X, Q[todo], eps)]
+            with threadpool_limits(1):
+                chunks, parts = [todo], [_certify(X, Q[todo], eps)]
         for chunk, (res, n_wolfe, n_plane) in zip(chunks, parts, strict=True):
             result[chunk] = res
             stats.wolfe += n_wolfe
@@ -250,7 +252,8 @@ def inside(
             n = len(pending)
             answers = list(pool.map(_lp_decide_in_worker, Q[pending], [eps] * n, [k] * n))
         else:
-            answers = [_lp_decide(X, Q[i], eps, k) for i in pending]
+            with threadpool_limits(1):
+                answers = [_lp_decide(X, Q[i], eps, k) for i in pending]
     finally:
         if pool is not None:
             pool.shutdown()

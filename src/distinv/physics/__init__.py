@@ -1,7 +1,8 @@
 """Physics worlds (06_physics).
 
-Modules: `simulator` (balls in a box under four laws; its names are the package's API) and
-`dynamics` (the models that predict the next frame, and how a law is changed).
+Modules: `simulator` (balls in a box under four laws; its names are the package's API),
+`dynamics` (the models that predict the next frame, and how a law is changed), and `report`
+(the chapter's prose about its results, built from them).
 """
 
 from distinv.physics.simulator import (
