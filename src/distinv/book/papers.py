@@ -84,10 +84,10 @@ def setup(app):  # pragma: no cover - exercised by every book build
             steps = Path(app.config.distinv_runs) / "steps.json"
             if not steps.is_file():
                 raise self.error(f"no build record at {steps}")
-            rows = ["| chapter | seconds | ran | this build |", "|---|---:|---|---|"]
-            for s in json.loads(steps.read_text()):
-                how = "reused from the cache" if s["cached"] else "executed"
-                rows.append(f"| {s['chapter']} | {s['seconds']:.0f} | {s['finished']} | {how} |")
+            from distinv.book.build import Step, timing_table
+
+            table = timing_table([Step(**s) for s in json.loads(steps.read_text())])
+            rows = table.splitlines()
             node = nodes.container()
             self.state.nested_parse(StringList(rows), self.content_offset, node)
             return node.children
