@@ -75,8 +75,19 @@ def test_heldout_varies_what_it_says():
     assert {rebinds(e) for e in binding.generate("rebinding", 200, 0)} == {1}
     assert {rebinds(e) for e in binding.generate("rebinding", 200, 0, heldout=True)} == {2, 3}
     items = lambda e: e.program.split(" do ")[1].count(" then ") + 1  # noqa: E731
-    assert {items(e) for e in binding.generate("sequence", 200, 0)} == {2}
-    assert {items(e) for e in binding.generate("sequence", 200, 0, heldout=True)} == {3, 4}
+    train, held = binding.generate("sequence", 300, 0), binding.generate("sequence", 300, 0, True)
+    assert {items(e) for e in train} == {1, 2, 3} and {items(e) for e in held} == {4, 5, 6}
+
+    def distractors(e):  # bound names that the query never asks for
+        bound = {s.split()[0] for s in e.program.split(" . ") if " means " in s}
+        return len(bound - set(e.program.split(" do ")[1].split()))
+
+    assert {distractors(e) for e in train} == {0, 1, 2}
+    assert {distractors(e) for e in held} == {3, 4, 5}
+    # eight names: 6 items with 5 distractors can only repeat a name; every item is a bound name
+    for e in held:
+        query = e.program.split(" do ")[1].rstrip(" .").split(" then ")
+        assert len(set(query)) == min(len(query), len(binding.VARIABLES) - distractors(e))
 
 
 def test_vocabularies_and_unknown_capability():

@@ -28,7 +28,8 @@ CAPABILITIES = ("basic", "sequence", "rebinding", "compositional", "chained")
 # What each held-out set varies beyond training (the chapter's claims are per capability).
 HELDOUT = {
     "basic": "(variable, action) pairs that no training `means` statement binds together",
-    "sequence": "more statements: 3 or 4 queried items, 2 to 4 distractors (training: 2, 0 to 2)",
+    "sequence": "longer queries: 4 to 6 items, 3 to 5 distractors (training: 1 to 3 items, 0 to 2 "
+    "distractors; a query may repeat a name)",
     "rebinding": "more rebindings: 2 or 3 (training: 1)",
     "compositional": "(variable, action) pairs that no training `means` statement binds together",
     "chained": "longer chains: depth 3 or 4 (training: 1 or 2)",
@@ -126,16 +127,27 @@ class _Writer:
 
 def _draw(cap: str, w: _Writer, heldout: bool) -> str:
     rng = w.rng
-    n_items = rng.choice((3, 4)) if heldout and cap == "sequence" else 2
-    n_distract = rng.randint(2, 4) if heldout and cap == "sequence" else rng.randint(0, 2)
+    longer = heldout and cap == "sequence"
+    # the other capabilities draw exactly as before the sequence protocol changed
+    n_items = 1
+    if cap == "sequence":
+        n_items = rng.choice((4, 5, 6)) if longer else rng.choice((1, 2, 3))
+    n_distract = rng.randint(3, 5) if longer else rng.randint(0, 2)
     depth = rng.choice((3, 4)) if heldout and cap == "chained" else rng.choice((1, 2))
     n_rebind = rng.choice((2, 3)) if heldout and cap == "rebinding" else 1
-    k = {"sequence": n_items, "chained": depth + 1}.get(cap, 1)
+    # Queried names: in training, 1 to n_items distinct ones (a query may repeat a name); held
+    # out, as many as the distractors leave free (8 names: 6 items with 5 distractors must repeat)
+    n_queried = min(n_items, len(VARIABLES) - n_distract) if longer else None
+    if cap == "sequence" and n_queried is None:
+        n_queried = rng.randint(1, n_items)
+    k = {"sequence": n_queried, "chained": depth + 1}.get(cap, 1)
     names = w.variables(k + n_distract)
     used, spare = names[:k], names[k:]
     if cap == "sequence":
         stmts = [f"{v} means {w.action(v, i == 0)}" for i, v in enumerate(used)]
-        stmts.append("do " + " then ".join(used))
+        items = used + [rng.choice(used) for _ in range(n_items - k)]
+        rng.shuffle(items)
+        stmts.append("do " + " then ".join(items))
     elif cap == "chained":
         stmts = [f"{used[0]} means {w.action(used[0], True)}"]
         stmts += [f"{b} means {a}" for a, b in zip(used, used[1:], strict=False)]

@@ -33,18 +33,22 @@ class Splits:
 def make_splits(n_train: int, n_test: int, seed: int, n_val: int = 200) -> Splits:
     """n_train programs per capability; n_test per (capability, split), new seed, no repeats.
 
-    The validation set (n_val per capability) is drawn like training, with a third seed, and shares
-    no program with training or the tests: it is what `select` may look at.
+    No program is in two sets, across capabilities too (a one-item `sequence` query can be a
+    `basic` program). The validation set (n_val per capability) is drawn like training, with a
+    third seed, and shares no program with training or the tests: it is what `select` may look at.
     """
-    train, tests, validation = [], {}, []
+    train, tests, validation, seen = [], {}, [], set()
     for cap in data.CAPABILITIES:
-        part = data.generate(cap, n_train, seed)
-        seen = {e.program for e in part}
+        part = data.generate(cap, n_train, seed, exclude=seen)
+        seen |= {e.program for e in part}
         train += part
+    for cap in data.CAPABILITIES:
         for split in SPLITS:
             tests[cap, split] = data.generate(cap, n_test, seed + 1, split == "heldout", seen)
-        seen |= {e.program for split in SPLITS for e in tests[cap, split]}
+            seen |= {e.program for e in tests[cap, split]}
+    for cap in data.CAPABILITIES:
         validation += data.generate(cap, n_val, seed + 2, False, seen)
+        seen |= {e.program for e in validation[-n_val:]}
     return Splits(train, tests, validation)
 
 
@@ -72,7 +76,7 @@ def _is_mlx(model) -> bool:
     return type(model).__module__.endswith("model_mlx")
 
 
-def build(model: str, binder: str = "st", backend: str = "torch"):
+def build(model: str, binder: str = "fresh", backend: str = "torch"):
     """A fresh model by name: binding (with its binder; torch or MLX), transformer or lstm."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
@@ -123,7 +127,8 @@ def train(
     log_every: int = 50,
     desc: str = "training",
 ) -> list[dict]:
-    """Adam on random batches; the binder's samples turn straight-through after hard_from * steps.
+    """Adam on random batches; the binder's samples (and, with `cfg.straight`, the model's other
+    choices) turn straight-through after hard_from * steps.
 
     Returns a row every log_every steps: step, loss, seconds, and the gradient norm per module.
     """
@@ -224,7 +229,7 @@ class Job:
 
     name: str
     model: str
-    binder: str = "st"
+    binder: str = "fresh"
     backend: str = "torch"
     seed: int | None = None  # initialisation, sampling and batches; None: train_all's seed
 
@@ -374,6 +379,25 @@ def trace(model: slot_model.BindingModel, program: str) -> dict:
         "write": (out["write_slot"][0]).numpy(),  # (T, N) the slot written at each position
         "literal": out["literal"][0, :, 0].numpy(),  # (T,) 1 where a token stands for itself
     }
+
+
+@torch.no_grad()
+def shared_slots(model: slot_model.BindingModel, programs: list[str]) -> float:
+    """Fraction of programs in which two different names use one slot at test time (for the soft
+    binder: the slot of largest weight)."""
+    model.eval()
+    x, lengths = encode_programs(programs)
+    slots = model(x)["slots"].argmax(-1)
+    names = {IN_IDS[v] for v in data.VARIABLES}
+    shared = 0
+    for row, n in enumerate(lengths.tolist()):
+        slot_of = {
+            t: s
+            for t, s in zip(x[row, :n].tolist(), slots[row, :n].tolist(), strict=True)
+            if t in names
+        }
+        shared += len(set(slot_of.values())) < len(slot_of)
+    return shared / len(programs)
 
 
 @torch.no_grad()

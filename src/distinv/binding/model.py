@@ -4,8 +4,10 @@ Reading a program left to right, every token gets three learned embeddings: a *r
 token does), a *key* (which slot it names) and a *value* (what it stands for as a literal).
 
 - BindingAttention maps a token's key embedding to one of `n_slots` slots with a Gumbel-Softmax
-  sample (one per variable per program): relaxed early in training, straight-through later, the
-  argmax at test time (ablations: "argmax" passes no gradient, "soft" uses a softmax mixture).
+  sample (one per token type per program): relaxed early in training, straight-through later, the
+  argmax at test time. Its default mode, "fresh", lets a token new to the program pick only a slot
+  that no other token of the program holds (ablations: "st" picks from the key alone, "argmax"
+  passes no gradient, "soft" uses a softmax mixture).
 - VariableMemory holds one value vector per slot. At each position the model *resolves* the token:
   a learned gate mixes its literal value with what its slot holds. A controller that sees the roles
   of the last `write_window` tokens decides whether to write, which of those tokens names the slot
@@ -15,11 +17,13 @@ token does), a *key* (which slot it names) and a *value* (what it stands for as 
   read from the resolved value of a token it points to. The frames are aligned to the target by CTC.
 
 The choices of controller and executor (write or not, which token, literal or not) are softmaxes and
-sigmoids while training and their argmax or threshold at test time.
+sigmoids early in training, straight-through once the binder's samples are (config `straight`), and
+their argmax or threshold at test time.
 
-Given as structure: the slots and their number, the left-to-right pass, the window sizes, that a
-write overwrites and a read copies, and that output is emitted monotonically. Learned: which tokens
-are variables, which slot each one uses, when to write and what, what every keyword does.
+Given as structure: the slots and their number, that the tokens of a program get distinct slots
+("fresh"), the left-to-right pass, the window sizes, that a write overwrites and a read copies, and
+that output is emitted monotonically. Learned: which tokens are variables, when to write and what,
+what every keyword does (and, without "fresh", which slot each name uses).
 """
 
 from __future__ import annotations
@@ -32,14 +36,14 @@ from torch import nn
 
 from distinv.gumbel import gumbel_noise, gumbel_softmax
 
-BINDERS = ("st", "argmax", "soft")
+BINDERS = ("fresh", "st", "argmax", "soft")
 
 
 @dataclass(frozen=True)
 class BindingConfig:
     vocab: int  # input tokens, 0 is padding
     n_out: int  # output symbols, 0 is the CTC blank
-    n_slots: int = 16  # memory slots (given as structure)
+    n_slots: int = 32  # memory slots (given as structure); "fresh" needs one per token type
     d_role: int = 16
     d_key: int = 32
     d_value: int = 32
@@ -47,11 +51,17 @@ class BindingConfig:
     write_window: int = 4  # a write at t sees the roles of tokens t-3 .. t
     emit_window: int = 2  # frames at t see the roles of tokens t-2 .. t+2
     frames: int = 6  # output frames per input position
-    binder: str = "st"  # "st" (straight-through Gumbel), "argmax" or "soft"
+    binder: str = "fresh"  # "fresh" (st with free slots only), "st", "argmax" or "soft"
+    straight: bool = True  # once the binder turns straight-through, so do the other choices
 
     def __post_init__(self):
         if self.binder not in BINDERS:
             raise ValueError(f"unknown binder {self.binder!r}; known: {', '.join(BINDERS)}")
+        if self.binder == "fresh" and self.n_slots < self.vocab:
+            raise ValueError(
+                f"the fresh binder gives every token type of a program its own slot: it needs "
+                f"n_slots >= vocab ({self.vocab}), got {self.n_slots}"
+            )
 
 
 def _windows(x: torch.Tensor, before: int, after: int) -> torch.Tensor:
@@ -61,16 +71,52 @@ def _windows(x: torch.Tensor, before: int, after: int) -> torch.Tensor:
     return torch.stack([xp[:, i : i + x.shape[1]] for i in range(before + 1 + after)], dim=2)
 
 
-def _pick(logits: torch.Tensor, hard: bool) -> torch.Tensor:
-    """Softmax over the last axis, or its one-hot argmax when hard."""
+def _pick(logits: torch.Tensor, hard: bool, straight: bool = False) -> torch.Tensor:
+    """Softmax over the last axis, or its one-hot argmax when hard; `straight`: the one-hot
+    forward and the softmax's gradient backward (straight-through)."""
     if hard:
         return F.one_hot(logits.argmax(-1), logits.shape[-1]).to(logits.dtype)
-    return logits.softmax(-1)
+    y = logits.softmax(-1)
+    if straight:
+        return F.one_hot(y.argmax(-1), y.shape[-1]).to(y.dtype) - y.detach() + y
+    return y
 
 
-def _switch(logits: torch.Tensor, hard: bool) -> torch.Tensor:
-    """Sigmoid, or its 0/1 threshold when hard."""
-    return (logits > 0).to(logits.dtype) if hard else torch.sigmoid(logits)
+def _switch(logits: torch.Tensor, hard: bool, straight: bool = False) -> torch.Tensor:
+    """Sigmoid, or its 0/1 threshold when hard; `straight`: threshold forward, sigmoid backward."""
+    if hard:
+        return (logits > 0).to(logits.dtype)
+    y = torch.sigmoid(logits)
+    return (logits > 0).to(y.dtype) - y.detach() + y if straight else y
+
+
+def first_occurrence(tokens: torch.Tensor) -> torch.Tensor:
+    """(B, T) ids -> (B, T): the position of each token's first occurrence in its program."""
+    T = tokens.shape[1]
+    same = tokens.unsqueeze(2) == tokens.unsqueeze(1)  # (B, T, T'): token t equals token t'
+    earlier = torch.ones(T, T, dtype=torch.bool).tril()
+    return (same & earlier).to(torch.int64).argmax(-1)  # the first True along t'
+
+
+def fresh_slots(logits: torch.Tensor, tokens: torch.Tensor, hard: bool, tau: float):
+    """Slot weights (B, T, N) in which each token type of a program takes a slot no other type of
+    that program holds: read left to right, a type met for the first time picks among the slots
+    still free (by its logits, with any Gumbel noise already added), and later occurrences reuse
+    that pick. Relaxed (a softmax over the free slots) unless `hard`, then straight-through."""
+    B, T, N = logits.shape
+    first = first_occurrence(tokens)
+    is_new = first == torch.arange(T)
+    with torch.no_grad():  # which slots are taken before each position: a pass of argmaxes
+        taken, before = torch.zeros(B, N, dtype=torch.bool), []
+        for t in range(T):
+            before.append(taken)
+            pick = logits[:, t].masked_fill(taken, float("-inf")).argmax(-1)
+            taken = taken | (F.one_hot(pick, N).bool() & is_new[:, t : t + 1])
+        before = torch.stack(before, 1)
+    y = (logits / tau).masked_fill(before, float("-inf")).softmax(-1)
+    if hard:
+        y = F.one_hot(y.argmax(-1), N).to(y.dtype) - y.detach() + y
+    return torch.gather(y, 1, first.unsqueeze(-1).expand(-1, -1, N))
 
 
 class BindingAttention(nn.Module):
@@ -79,6 +125,8 @@ class BindingAttention(nn.Module):
     Mode "st" draws one Gumbel sample per token *type* per program, so that every occurrence of a
     variable in a program picks the same slot; the sample is relaxed (a softmax) while `hard` is
     False and straight-through (one-hot forward) once it is True. At test time: the argmax.
+    Mode "fresh" is "st" in which a type may only pick a slot that no other type of the program
+    picked before it (`fresh_slots`): two names of one program never share a slot.
     """
 
     def __init__(self, d_key: int, n_slots: int, mode: str):
@@ -92,11 +140,15 @@ class BindingAttention(nn.Module):
         logits = self.proj(key)
         if self.mode == "soft":
             return logits.softmax(-1)
-        if self.mode == "argmax" or not self.training:
+        if self.mode == "argmax" or (self.mode == "st" and not self.training):
             return _pick(logits, hard=True)
+        if not self.training:  # fresh, at test time: no noise, each type its best free slot
+            return fresh_slots(logits, tokens, hard=True, tau=1.0)
         B, _, N = logits.shape
         per_type = gumbel_noise(logits.new_empty(B, vocab, N))
         noise = torch.gather(per_type, 1, tokens.unsqueeze(-1).expand(-1, -1, N))
+        if self.mode == "fresh":
+            return fresh_slots(logits + noise, tokens, hard=self.hard, tau=self.tau)
         return gumbel_softmax(logits, tau=self.tau, hard=self.hard, noise=noise)
 
 
@@ -135,14 +187,14 @@ class BoundVariableExecutor(nn.Module):
         self.pointer = nn.Linear(cfg.hidden, cfg.frames * width)
         self.out = nn.Linear(cfg.d_value, cfg.n_out - 1)
 
-    def forward(self, roles: torch.Tensor, resolved: torch.Tensor) -> torch.Tensor:
+    def forward(self, roles: torch.Tensor, resolved: torch.Tensor, straight: bool = False):
         """roles (B, T, d_role), resolved (B, T, d_value) -> log_probs (B, T * frames, n_out)."""
         c, (B, T, _) = self.cfg, roles.shape
         e, K = c.emit_window, c.frames
         h = self.mlp(_windows(roles, e, e).flatten(2))
         mode = self.mode(h).view(B, T, K, 3).log_softmax(-1)
         const = self.const(h).view(B, T, K, -1).log_softmax(-1)
-        pointer = _pick(self.pointer(h).view(B, T, K, -1), not self.training)
+        pointer = _pick(self.pointer(h).view(B, T, K, -1), not self.training, straight)
         value = torch.einsum("btkw,btwd->btkd", pointer, _windows(resolved, e, e))
         read = self.out(value).log_softmax(-1)
         symbol = torch.logaddexp(mode[..., 1:2] + const, mode[..., 2:3] + read)
@@ -170,14 +222,15 @@ class BindingModel(nn.Module):
         """tokens (B, T) int, 0 = padding -> log_probs (B, T * frames, n_out) and diagnostics."""
         c, (B, T) = self.cfg, tokens.shape
         w, hard = c.write_window, not self.training
+        st = self.training and c.straight and self.binder.hard  # straight-through choices
         valid = (tokens > 0).unsqueeze(-1).float()
         roles = self.role(tokens)
         slots = self.binder(self.key(tokens), tokens, c.vocab)  # (B, T, N)
-        literal = _switch(self.literal(roles), hard)
+        literal = _switch(self.literal(roles), hard, st)
         ctrl = self.controller(_windows(roles, w - 1, 0).flatten(2))
-        gate = _switch(ctrl[..., 0:1], hard) * valid
-        key_at = _pick(ctrl[..., 1 : 1 + w], hard)  # which of the last w tokens names the slot
-        value_at = _pick(ctrl[..., 1 + w :], hard)  # ... and whose resolved value is stored
+        gate = _switch(ctrl[..., 0:1], hard, st) * valid
+        key_at = _pick(ctrl[..., 1 : 1 + w], hard, st)  # which of the last w tokens names the slot
+        value_at = _pick(ctrl[..., 1 + w :], hard, st)  # ... and whose resolved value is stored
         write_slot = torch.einsum("btw,btwn->btn", key_at, _windows(slots, w - 1, 0)) * gate
         literal_value = self.value(tokens)
         mem = self.memory.init(B)
@@ -190,7 +243,7 @@ class BindingModel(nn.Module):
         # padding is masked out of what the executor sees: a program's output must not depend on
         # the longer programs it is batched with (a padding token also reads a slot)
         resolved_t = torch.stack(resolved[w - 1 :], 1) * valid
-        log_probs = self.executor(roles * valid, resolved_t)
+        log_probs = self.executor(roles * valid, resolved_t, st)
         return dict(
             log_probs=log_probs, slots=slots, gate=gate, literal=literal, write_slot=write_slot
         )

@@ -31,12 +31,44 @@ def _log_softmax(x: mx.array) -> mx.array:
     return x - mx.logsumexp(x, axis=-1, keepdims=True)
 
 
-def _pick(logits: mx.array, hard: bool) -> mx.array:
-    return _one_hot_argmax(logits) if hard else mx.softmax(logits, axis=-1)
+def _pick(logits: mx.array, hard: bool, straight: bool = False) -> mx.array:
+    if hard:
+        return _one_hot_argmax(logits)
+    y = mx.softmax(logits, axis=-1)
+    return mx.stop_gradient(_one_hot_argmax(y) - y) + y if straight else y
 
 
-def _switch(logits: mx.array, hard: bool) -> mx.array:
-    return (logits > 0).astype(mx.float32) if hard else mx.sigmoid(logits)
+def _switch(logits: mx.array, hard: bool, straight: bool = False) -> mx.array:
+    if hard:
+        return (logits > 0).astype(mx.float32)
+    y = mx.sigmoid(logits)
+    return mx.stop_gradient((logits > 0).astype(mx.float32) - y) + y if straight else y
+
+
+def first_occurrence(tokens: mx.array) -> mx.array:
+    """(B, T) ids -> (B, T): the position of each token's first occurrence in its program."""
+    T = tokens.shape[1]
+    same = tokens[:, :, None] == tokens[:, None, :]
+    earlier = mx.tril(mx.ones((T, T), dtype=mx.bool_))
+    return mx.argmax((same & earlier).astype(mx.int32), axis=-1)
+
+
+def fresh_slots(logits: mx.array, tokens: mx.array, hard: bool, tau: float) -> mx.array:
+    """torch's `fresh_slots`: each token type of a program takes a slot no other type holds."""
+    B, T, N = logits.shape
+    first = first_occurrence(tokens)
+    is_new = first == mx.arange(T)[None]
+    fixed = mx.stop_gradient(logits)
+    taken, before = mx.zeros((B, N), dtype=mx.bool_), []
+    for t in range(T):
+        before.append(taken)
+        pick = _one_hot_argmax(mx.where(taken, -mx.inf, fixed[:, t])).astype(mx.bool_)
+        taken = taken | (pick & is_new[:, t : t + 1])
+    before = mx.stack(before, axis=1)
+    y = mx.softmax(mx.where(before, -mx.inf, logits / tau), axis=-1)
+    if hard:
+        y = mx.stop_gradient(_one_hot_argmax(y) - y) + y
+    return mx.take_along_axis(y, mx.broadcast_to(first[..., None], (B, T, N)), axis=1)
 
 
 class BindingAttention(nn.Module):
@@ -51,12 +83,16 @@ class BindingAttention(nn.Module):
         logits = self.proj(key)
         if self.mode == "soft":
             return mx.softmax(logits, axis=-1)
-        if self.mode == "argmax" or not self.training:
+        if self.mode == "argmax" or (self.mode == "st" and not self.training):
             return _one_hot_argmax(logits)
+        if not self.training:
+            return fresh_slots(logits, tokens, hard=True, tau=1.0)
         B, T, N = logits.shape
         per_type = mx.random.gumbel((B, vocab, N))  # one sample per token type per program
         idx = mx.broadcast_to(tokens[..., None], (B, T, N))
         noise = mx.take_along_axis(per_type, idx, axis=1)
+        if self.mode == "fresh":
+            return fresh_slots(logits + noise, tokens, hard=self.hard, tau=self.tau)
         return gumbel_softmax(logits, tau=self.tau, hard=self.hard, noise=noise)
 
 
@@ -77,7 +113,7 @@ class BoundVariableExecutor(nn.Module):
         self.pointer = nn.Linear(cfg.hidden, cfg.frames * width)
         self.out = nn.Linear(cfg.d_value, cfg.n_out - 1)
 
-    def __call__(self, roles: mx.array, resolved: mx.array) -> mx.array:
+    def __call__(self, roles: mx.array, resolved: mx.array, straight: bool = False) -> mx.array:
         c, (B, T, _) = self.cfg, roles.shape
         e, K = c.emit_window, c.frames
         h = _windows(roles, e, e).reshape(B, T, -1)
@@ -85,7 +121,7 @@ class BoundVariableExecutor(nn.Module):
             h = layer(h)
         mode = _log_softmax(self.mode(h).reshape(B, T, K, 3))
         const = _log_softmax(self.const(h).reshape(B, T, K, -1))
-        pointer = _pick(self.pointer(h).reshape(B, T, K, -1), not self.training)
+        pointer = _pick(self.pointer(h).reshape(B, T, K, -1), not self.training, straight)
         value = mx.einsum("btkw,btwd->btkd", pointer, _windows(resolved, e, e))
         read = _log_softmax(self.out(value))
         symbol = mx.logaddexp(mode[..., 1:2] + const, mode[..., 2:3] + read)
@@ -114,16 +150,17 @@ class BindingModel(nn.Module):
         """tokens (B, T) int32, 0 = padding -> log_probs (B, T * frames, n_out)."""
         c, (B, T) = self.cfg, tokens.shape
         w, hard = c.write_window, not self.training
+        st = self.training and c.straight and self.binder.hard
         valid = (tokens > 0)[..., None].astype(mx.float32)
         roles = self.role(tokens)
         slots = self.binder(self.key(tokens), tokens, c.vocab)
-        literal = _switch(self.literal(roles), hard)
+        literal = _switch(self.literal(roles), hard, st)
         ctrl = _windows(roles, w - 1, 0).reshape(B, T, -1)
         for layer in self.controller:
             ctrl = layer(ctrl)
-        gate = _switch(ctrl[..., 0:1], hard) * valid
-        key_at = _pick(ctrl[..., 1 : 1 + w], hard)
-        value_at = _pick(ctrl[..., 1 + w :], hard)
+        gate = _switch(ctrl[..., 0:1], hard, st) * valid
+        key_at = _pick(ctrl[..., 1 : 1 + w], hard, st)
+        value_at = _pick(ctrl[..., 1 + w :], hard, st)
         write_slot = mx.einsum("btw,btwn->btn", key_at, _windows(slots, w - 1, 0)) * gate
         literal_value = self.value(tokens)
         mem = mx.broadcast_to(self.memory.empty, (B, c.n_slots, c.d_value))
@@ -134,7 +171,7 @@ class BindingModel(nn.Module):
             value = mx.einsum("bw,bwd->bd", value_at[:, t], mx.stack(resolved[-w:], axis=1))
             slot = write_slot[:, t][..., None]
             mem = mem * (1 - slot) + slot * value[:, None, :]
-        return self.executor(roles * valid, mx.stack(resolved[w - 1 :], axis=1) * valid)
+        return self.executor(roles * valid, mx.stack(resolved[w - 1 :], axis=1) * valid, st)
 
 
 def load_torch_state(model: BindingModel, state: dict) -> BindingModel:
