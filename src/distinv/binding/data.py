@@ -135,12 +135,10 @@ def _draw(cap: str, w: _Writer, heldout: bool) -> str:
     n_distract = rng.randint(3, 5) if longer else rng.randint(0, 2)
     depth = rng.choice((3, 4)) if heldout and cap == "chained" else rng.choice((1, 2))
     n_rebind = rng.choice((2, 3)) if heldout and cap == "rebinding" else 1
-    # Queried names: in training, 1 to n_items distinct ones (a query may repeat a name); held
-    # out, as many as the distractors leave free (8 names: 6 items with 5 distractors must repeat)
-    n_queried = min(n_items, len(VARIABLES) - n_distract) if longer else None
-    if cap == "sequence" and n_queried is None:
-        n_queried = rng.randint(1, n_items)
-    k = {"sequence": n_queried, "chained": depth + 1}.get(cap, 1)
+    k = depth + 1 if cap == "chained" else 1  # names that the query needs bound
+    if cap == "sequence":  # training: 1 to n_items distinct names (a query may repeat one); held
+        # out: as many as the distractors leave free (8 names: 6 items, 5 distractors must repeat)
+        k = min(n_items, len(VARIABLES) - n_distract) if longer else rng.randint(1, n_items)
     names = w.variables(k + n_distract)
     used, spare = names[:k], names[k:]
     if cap == "sequence":

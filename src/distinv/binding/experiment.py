@@ -401,14 +401,6 @@ def shared_slots(model: slot_model.BindingModel, programs: list[str]) -> float:
 
 
 @torch.no_grad()
-def slot_map(model: slot_model.BindingModel) -> dict[str, int]:
-    """The slot each variable name picks at test time (its argmax)."""
-    x = torch.tensor([[IN_IDS[v] for v in data.VARIABLES]])
-    logits = model.binder.proj(model.key(x))[0]
-    return dict(zip(data.VARIABLES, logits.argmax(-1).tolist(), strict=True))
-
-
-@torch.no_grad()
 def embed(model: slot_model.BindingModel, programs: list[str]) -> torch.Tensor:
     """A program in the model's own terms: the mean of its tokens' role embeddings, (B, d_role)."""
     x, lengths = encode_programs(programs)

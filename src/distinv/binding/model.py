@@ -113,9 +113,7 @@ def fresh_slots(logits: torch.Tensor, tokens: torch.Tensor, hard: bool, tau: flo
             pick = logits[:, t].masked_fill(taken, float("-inf")).argmax(-1)
             taken = taken | (F.one_hot(pick, N).bool() & is_new[:, t : t + 1])
         before = torch.stack(before, 1)
-    y = (logits / tau).masked_fill(before, float("-inf")).softmax(-1)
-    if hard:
-        y = F.one_hot(y.argmax(-1), N).to(y.dtype) - y.detach() + y
+    y = _pick((logits / tau).masked_fill(before, float("-inf")), hard=False, straight=hard)
     return torch.gather(y, 1, first.unsqueeze(-1).expand(-1, -1, N))
 
 

@@ -65,9 +65,7 @@ def fresh_slots(logits: mx.array, tokens: mx.array, hard: bool, tau: float) -> m
         pick = _one_hot_argmax(mx.where(taken, -mx.inf, fixed[:, t])).astype(mx.bool_)
         taken = taken | (pick & is_new[:, t : t + 1])
     before = mx.stack(before, axis=1)
-    y = mx.softmax(mx.where(before, -mx.inf, logits / tau), axis=-1)
-    if hard:
-        y = mx.stop_gradient(_one_hot_argmax(y) - y) + y
+    y = _pick(mx.where(before, -mx.inf, logits / tau), hard=False, straight=hard)
     return mx.take_along_axis(y, mx.broadcast_to(first[..., None], (B, T, N)), axis=1)
 
 
