@@ -26,7 +26,9 @@ RECORDER_START = """\
 import os as _os
 import sys as _sys
 _distinv_opened = set()
-def _distinv_audit(event, args):
+# An audit hook cannot be removed: it still runs while the kernel shuts down and its globals are
+# gone, so everything it uses is bound as a default argument, never looked up as a global.
+def _distinv_audit(event, args, _opened=_distinv_opened, _os=_os):
     if event != "open" or isinstance(args[0], int):
         return
     mode, flags = args[1], args[2] or 0
@@ -35,7 +37,7 @@ def _distinv_audit(event, args):
     if mode is None and flags & (_os.O_WRONLY | _os.O_RDWR | _os.O_CREAT):
         return
     try:
-        _distinv_opened.add(_os.fsdecode(args[0]))
+        _opened.add(_os.fsdecode(args[0]))
     except TypeError:
         pass
 _sys.addaudithook(_distinv_audit)
