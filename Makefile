@@ -44,6 +44,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/hull_bench.py --out _build/bench_hull.json
 	$(BIN)/python benchmarks/physics_bench.py --out _build/bench_physics.json
+	$(BIN)/python benchmarks/sweep_bench.py --out _build/bench_sweep.json
 
 clean:
 	rm -rf _build

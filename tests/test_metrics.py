@@ -60,6 +60,37 @@ def test_dashboard_shows_only_this_builds_runs(tmp_path):
         report.dashboard(tmp_path)
 
 
+def test_dashboard_shows_a_sweep_beside_the_builds_run(tmp_path):
+    _run(tmp_path / "01_a", "k1", "Chapter A", {"acc": 0.9, "n": 3})
+    _run(tmp_path / "02_b", "k2", "Chapter B", {"x": 1.0})
+    sweep = tmp_path / "sweeps" / "01_a"
+    sweep.mkdir(parents=True)
+    entries = [{"metric": "acc", "n": 5, "mean": 0.8, "std": 0.1, "lo": 0.72, "hi": 0.88},
+               {"metric": "n", "n": 1, "mean": 3.0}]  # fmt: skip
+    (sweep / "summary.json").write_text(json.dumps(entries))
+    runs = {"01_a": {"key": "k1"}, "02_b": {"key": "k2"}}
+    manifest = {"runs": runs, "sweeps": {"01_a": {"folder": "sweeps/01_a", "seeds": [0, 1]}}}
+    (tmp_path / metrics.BUILD_FILE).write_text(json.dumps(manifest))
+    lines = report.dashboard(tmp_path)[0].splitlines()
+    assert lines[0].endswith("| across seeds: mean (95% interval), seeds |")
+    assert lines[2].endswith("| `acc` | 0.9 | 0.8 (0.72 to 0.88), 5 seeds |")
+    assert lines[3].endswith("| `n` | 3 | 3, 1 seed |")
+    assert lines[4].endswith("| `x` | 1 |  |")  # a chapter the build did not sweep
+    (sweep / "summary.json").unlink()
+    with pytest.raises(FileNotFoundError, match="summary.json"):
+        report.dashboard(tmp_path)
+
+
+def test_mean_interval():
+    lo, hi = stats.mean_interval([1.0, 2.0, 3.0, 4.0])
+    assert 1.0 <= lo < 2.5 < hi <= 4.0
+    assert stats.mean_interval([1.0, 2.0]) == stats.mean_interval([1.0, 2.0])  # seeded
+    with pytest.raises(ValueError, match="at least 2"):
+        stats.mean_interval([1.0])
+    with pytest.raises(ValueError, match="finite"):
+        stats.mean_interval([1.0, math.nan])
+
+
 def test_glue_stores_python_numbers(monkeypatch):
     import myst_nb
 

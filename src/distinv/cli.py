@@ -82,6 +82,10 @@ def cmd_run(args) -> int:
                 _err(e.details)
             _err(f"distinv: error: {e}")
             return 1
+    if args.track:
+        from distinv.book import track
+
+        _err(f"tracked in MLflow: run {track.log_run(out, root)} ({track.store_uri(root)})")
     if args.json:
         print(json.dumps(metrics, indent=2, sort_keys=True))
     else:
@@ -89,6 +93,37 @@ def cmd_run(args) -> int:
         for name, value in sorted(metrics.items()):
             print(f"{name:<{width}}  {value}")
         print(f"\nrun folder: {out}")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from distinv.book import sweep
+
+    if args.summary:
+        if args.chapter or args.param:
+            raise DistinvError(
+                "--summary DIR prints a finished sweep; give no chapter or -p with it"
+            )
+        print(sweep.summary_text(Path(args.summary)))
+        return 0
+    if not args.chapter:
+        raise DistinvError("name the chapter to sweep (or --summary DIR)")
+    if not args.param:
+        raise DistinvError("give at least one -p NAME VALUE [VALUE ...] to sweep over")
+    root = project_root()
+    grid = sweep.make_grid(args.chapter, args.param, args.profile, root, yes=args.yes)
+    out = Path(args.out) if args.out else sweep.default_out(grid, root)
+    _err(f"sweep of {grid.chapter.slug}: {len(grid.points)} points into {out}")
+    try:
+        rows = sweep.run(grid, out, root, args.scheduler, args.workers, not args.no_track, _err)
+    except KeyboardInterrupt:
+        _err(f"distinv: interrupted; finished runs are kept, rerun the sweep to continue ({out})")
+        return 130
+    print(sweep.summary_text(out))
+    failed = [r["point"] for r in rows.values() if r["status"] == "failed"]
+    if failed:
+        _err(f"distinv: error: {len(failed)} points failed: {', '.join(failed)} (see {out})")
+        return 1
     return 0
 
 
@@ -102,8 +137,12 @@ def cmd_book(args) -> int:
     for slug in args.rerun or []:
         find(slug, root)  # an unknown chapter is refused before anything runs
     rerun = tuple(find(s, root).slug for s in args.rerun or [])
+    if bool(args.seeds) != bool(args.chapters):
+        raise DistinvError("--seeds and --chapters go together: which chapters, over which seeds")
+    swept = tuple(find(s.strip(), root).slug for s in (args.chapters or "").split(",") if s)
     try:
-        execute_all(root, runs, args.profile, log=_err, rerun=rerun, force=args.force)
+        execute_all(root, runs, args.profile, log=_err, rerun=rerun, force=args.force,
+                    seeds=args.seeds, swept=swept, workers=args.workers)  # fmt: skip
     except ChapterFailed as e:
         if e.details:
             _err(e.details)
@@ -191,7 +230,27 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="run folder (default _build/runs/<slug>/<timestamp>)")
     r.add_argument("--json", action="store_true", help="print only the metrics JSON to stdout")
     r.add_argument("--force", action="store_true", help="execute even if a cached run matches")
+    r.add_argument("--track", action="store_true", help="log the run to MLflow (_build/mlflow.db)")
     r.set_defaults(fn=cmd_run)
+
+    w = sub.add_parser("sweep", help="one chapter over a grid of parameter values, on Dask")
+    w.add_argument("chapter", nargs="?", help="slug, name or number")
+    w.add_argument(
+        "-p",
+        "--param",
+        nargs="+",
+        action="append",
+        metavar="NAME VALUE",
+        help="a parameter and its values, one per word; an integer also takes A:B (0:10 is ten)",
+    )
+    w.add_argument("--profile", help="named overrides from book/profiles.yml, e.g. smoke")
+    w.add_argument("--scheduler", help="an existing Dask cluster, tcp://HOST:PORT")
+    w.add_argument("--workers", type=int, help="LocalCluster worker processes (default: cores)")
+    w.add_argument("--out", help="sweep folder (default _build/sweeps/<chapter>-<profile>-<hash>)")
+    w.add_argument("--yes", action="store_true", help="run a grid of more than 64 points")
+    w.add_argument("--no-track", action="store_true", help="do not log the runs to MLflow")
+    w.add_argument("--summary", metavar="DIR", help="print the summary of the sweep in DIR")
+    w.set_defaults(fn=cmd_sweep)
 
     b = sub.add_parser("book", help="execute every chapter and build the HTML book")
     b.add_argument("--profile", help="named overrides from book/profiles.yml, e.g. smoke")
@@ -203,6 +262,14 @@ def parser() -> argparse.ArgumentParser:
         help="execute this chapter even if its cached run matches (repeatable)",
     )
     b.add_argument("--force", action="store_true", help="execute every chapter, cache or not")
+    b.add_argument(
+        "--seeds",
+        nargs="+",
+        metavar="SEED",
+        help="also sweep --chapters over these seeds (0:5 is five); the dashboard shows the spread",
+    )
+    b.add_argument("--chapters", help="comma-separated chapters to sweep over --seeds")
+    b.add_argument("--workers", type=int, help="sweep worker processes (default: cores)")
     b.set_defaults(fn=cmd_book)
 
     s = sub.add_parser("scan", help="the SCAN dataset").add_subparsers(dest="scan", required=True)

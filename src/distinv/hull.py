@@ -16,7 +16,6 @@ certifies its own error: the true distance lies in [d - gap / d, d].
 from __future__ import annotations
 
 import math
-import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 from threadpoolctl import threadpool_limits
+
+from distinv import cpus
 
 LABELS = ("inside", "near", "far")
 K_FACTOR = 8  # the subset LP uses the K_FACTOR * (d + 1) nearest training points
@@ -231,7 +232,7 @@ def inside(
         result[todo[sep]] = 0
         stats.hyperplane += int(sep.sum())
     todo = np.flatnonzero(result < 0)
-    n_workers = max(1, workers or os.cpu_count() or 1)
+    n_workers = cpus.allowed(workers)
     pool = None
     try:
         if n_workers > 1 and len(todo) >= MIN_CERTIFY_PER_WORKER * n_workers:
@@ -338,7 +339,7 @@ def benchmark(X, Q, n_baseline: int, tol: float = 1e-6, workers: int | None = No
         raise ValueError(f"n_baseline must be in [1, {len(Q)}], got {n_baseline}")
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    n_workers = max(1, workers or os.cpu_count() or 1)
+    n_workers = cpus.allowed(workers)
     t_fast = t_parallel = t_base = math.inf
     for _ in range(repeats):
         start = time.perf_counter()

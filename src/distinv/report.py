@@ -37,13 +37,20 @@ def dashboard(runs: str | Path) -> tuple[str, dict]:
     """A Markdown table of the metrics of each chapter of the build in `runs` (its `build.json`):
     one row per metric, with the profile and when the run finished. A chapter whose run is missing
     or does not carry the key this build recorded (a run of another build) is *not run*, never a
-    number. Also returns, per chapter slug, the metrics shown (None where not run)."""
+    number. Where the build also swept a chapter over seeds (`distinv book --seeds`), a column shows
+    each metric's mean across those seeds with its 95% bootstrap interval and the number of seeds.
+    Also returns, per chapter slug, the metrics shown (None where not run)."""
     runs = Path(runs)
     manifest_path = runs / BUILD_FILE
     if not manifest_path.is_file():
         raise FileNotFoundError(f"no {BUILD_FILE} in {runs}: build the book first (make book)")
-    manifest = json.loads(manifest_path.read_text())["runs"]
-    rows = ["| chapter | profile | ran | metric | value |", "|---|---|---|---|---|"]
+    build = json.loads(manifest_path.read_text())
+    manifest, sweeps = build["runs"], build.get("sweeps") or {}
+    spread = {slug: _spread(runs / s["folder"]) for slug, s in sweeps.items()}
+    header = ["chapter", "profile", "ran", "metric", "value"]
+    if spread:
+        header.append("across seeds: mean (95% interval), seeds")
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     shown: dict[str, dict | None] = {}
     for slug, entry in manifest.items():
         folder = runs / slug
@@ -52,10 +59,30 @@ def dashboard(runs: str | Path) -> tuple[str, dict]:
         shown[slug] = metrics
         title = run.get("title", slug)
         if metrics is None:
-            rows.append(f"| {title} | | | | *not run* |")
+            rows.append(f"| {title} | | | | *not run* |" + (" |" if spread else ""))
             continue
         profile, ran = run.get("profile") or "default", run.get("finished", "")
         for i, (name, value) in enumerate(sorted(metrics.items())):
             label = (title, profile, ran) if i == 0 else ("", "", "")
-            rows.append(f"| {label[0]} | {label[1]} | {label[2]} | `{name}` | {_fmt(value)} |")
+            cells = [*label, f"`{name}`", _fmt(value)]
+            if spread:
+                cells.append(_across(spread.get(slug, {}).get(name)))
+            rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows), shown
+
+
+def _spread(folder: Path) -> dict[str, dict]:
+    """A sweep's summary (`summary.json`, written by `distinv sweep`) by metric name."""
+    path = folder / "summary.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"the build names a sweep in {folder}, which has no summary.json")
+    return {e["metric"]: e for e in json.loads(path.read_text())}
+
+
+def _across(entry: dict | None) -> str:
+    if entry is None:
+        return ""
+    mean = _fmt(float(entry["mean"]))
+    if "lo" not in entry:
+        return f"{mean}, 1 seed"
+    return f"{mean} ({_fmt(float(entry['lo']))} to {_fmt(float(entry['hi']))}), {entry['n']} seeds"

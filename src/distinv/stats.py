@@ -19,3 +19,17 @@ def ratio_interval(num, den, seed: int = 0, n_boot: int = 2000, level: float = 0
     ratios = top / np.maximum(bottom, np.finfo(float).tiny)
     lo, hi = np.quantile(ratios, [(1 - level) / 2, (1 + level) / 2])
     return float(lo), float(hi)
+
+
+def mean_interval(values, seed: int = 0, n_boot: int = 2000, level: float = 0.95):
+    """Percentile bootstrap interval of the mean of `values` (at least 2 finite numbers), resampled
+    with replacement `n_boot` times with one seeded generator."""
+    values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or len(values) < 2:
+        raise ValueError("need a 1-d sample of at least 2 values")
+    if not np.isfinite(values).all() or not 0 < level < 1:
+        raise ValueError("values must be finite and level in (0, 1)")
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (n_boot, len(values)))].mean(1)
+    lo, hi = np.quantile(means, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)

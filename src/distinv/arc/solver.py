@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from distinv import cpus
 from distinv.arc.blocks import Blocks, blocks
 from distinv.arc.cell_rule import CellRule, cell_rules
 from distinv.arc.choose import Choice, choice
@@ -380,6 +381,7 @@ def evaluate(tasks: list, budget: int = BUDGET, depth: int = 2, workers: int = 2
             f"got {budget}, {depth}, {workers}, {cap}"
         )
     jobs = [(t, budget, depth, cap) for t in tasks]
+    workers = cpus.allowed(workers)  # a sweep's run gets the cores its worker has
     if workers == 1:
         return [_solve_job(j) for j in jobs]
     import multiprocessing as mp

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from distinv import seq2seq
+from distinv import cpus, seq2seq
 from distinv.binding import data
 from distinv.binding import model as slot_model
 from distinv.progress import progress
@@ -261,6 +261,7 @@ def train_all(
     models at once. Results do not depend on `workers`.
     """
     args = (examples, steps, batch_size, lr, seed, hard_from, 1)
+    workers = cpus.allowed(workers)  # a sweep's run gets the cores its worker has
     if workers <= 1:
         done = [_train_job(job, *args) for job in jobs]
     else:

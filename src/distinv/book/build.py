@@ -14,7 +14,7 @@ import nbformat
 
 from distinv.book import cache
 from distinv.book.chapters import Chapter, profile_overrides
-from distinv.book.run import clock, run_chapter, show_progress
+from distinv.book.run import ChapterFailed, clock, run_chapter, show_progress
 from distinv.book.toc import toc_chapters, toc_files
 from distinv.errors import DistinvError
 from distinv.metrics import BUILD_FILE, RUN_FILE
@@ -53,19 +53,33 @@ def execute_all(
     log=print,
     rerun: tuple[str, ...] = (),
     force: bool = False,
+    seeds: list[str] | None = None,
+    swept: tuple[str, ...] = (),
+    workers: int | None = None,
 ) -> list[Step]:
     """Run every chapter of the book into `runs`/<slug>/, reusing each finished run whose key still
     matches (unless `force`, or its slug is in `rerun`). Before the dashboards run, `build.json`
-    names this build's runs and keys, so that a dashboard shows no run of another build."""
+    names this build's runs and keys, so that a dashboard shows no run of another build.
+
+    `seeds` (words as `distinv sweep -p seed` takes them) sweeps each chapter in `swept` over
+    those seeds, with the build's profile, into `runs`/sweeps/<slug>/ (`distinv.book.sweep`,
+    on a LocalCluster of `workers` processes) before the dashboards run, which show each metric's
+    mean and interval across the seeds beside the build's own run."""
+    from distinv.book import sweep
+
     runs.mkdir(parents=True, exist_ok=True)
     (runs / BUILD_FILE).unlink(missing_ok=True)
+    grids = [sweep.make_grid(slug, [[sweep.SEED, *seeds]], profile, root) for slug in swept]
     steps: list[Step] = []
+    sweeps: dict[str, dict] = {}
     bars = show_progress()
     for ch, params in plan(root, profile):
         if RUNS_PARAM in ch.params and not (runs / BUILD_FILE).is_file():
+            for grid in grids:
+                sweeps[grid.chapter.slug] = _sweep(grid, runs, root, workers, log)
             manifest = {s.chapter: {"key": s.key} for s in steps}
             (runs / BUILD_FILE).write_text(
-                json.dumps({"profile": profile, "runs": manifest}) + "\n"
+                json.dumps({"profile": profile, "runs": manifest, "sweeps": sweeps}) + "\n"
             )
         target = runs / ch.slug
         source = ch.text
@@ -88,11 +102,27 @@ def execute_all(
         record = json.loads((target / RUN_FILE).read_text())
         log(f"{ch.slug}: {len(metrics)} metrics in {clock(record['seconds'])} -> {target}")
         steps.append(Step(ch.slug, record["key"], record["finished"], record["seconds"], False))
+    for grid in grids:  # a book without a dashboard still gets its sweeps
+        if grid.chapter.slug not in sweeps:
+            _sweep(grid, runs, root, workers, log)
     times = timing_table(steps)
     (runs / TIMES_FILE).write_text(times + "\n")
     (runs / "steps.json").write_text(json.dumps([asdict(s) for s in steps], indent=1) + "\n")
     log(times)
     return steps
+
+
+def _sweep(grid, runs: Path, root: Path, workers: int | None, log) -> dict:
+    """Sweep one chapter over seeds for the build; a seed that fails fails the build."""
+    from distinv.book import sweep
+
+    out = runs / "sweeps" / grid.chapter.slug
+    log(f"{grid.chapter.slug}: sweep over {len(grid.points)} seeds into {out}")
+    rows = sweep.run(grid, out, root, workers=workers, log=log)
+    failed = [r["point"] for r in rows.values() if r["status"] == "failed"]
+    if failed:
+        raise ChapterFailed(f"sweep of {grid.chapter.slug}: {', '.join(failed)} failed (see {out})")
+    return {"folder": str(out.relative_to(runs)), "seeds": grid.axes[sweep.SEED]}
 
 
 def _last_seconds(target: Path, profile: str | None) -> float | None:

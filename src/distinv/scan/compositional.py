@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from distinv import scan
+from distinv import cpus, scan
 from distinv.scan import mods as scan_mods
 from distinv.scan.learners import Seq2SeqLearner
 from distinv.scan.neurosymbolic import NeuroSymbolicSCAN
@@ -218,6 +218,7 @@ def run_all(models, splits, recipe: Recipe, workers: int = 2, **kwargs) -> list[
     jobs = [(m, s, asdict(recipe), kwargs) for m in models for s in splits]
     # The slowest first, so that the pool does not end on one long job.
     jobs.sort(key=lambda j: (j[0] == "neurosymbolic", j[1] != "simple"))
+    workers = cpus.allowed(workers)  # a sweep's run gets the cores its worker has
     if workers <= 1:
         results = [_job(j) for j in jobs]
     else:
