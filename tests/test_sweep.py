@@ -18,12 +18,16 @@ from distinv.book.chapters import find
 
 REPO = Path(__file__).resolve().parents[1]
 
-TOY = """---
+FRONT = """---
 kernelspec:
   name: python3
   display_name: Python 3
 ---
+"""
 
+TOY = (
+    FRONT
+    + """
 # A toy chapter to sweep
 
 ```{code-cell} ipython3
@@ -50,10 +54,16 @@ if fail_once and not Path(fail_once).exists():
     Path(fail_once).touch()
     raise RuntimeError("the toy chapter fails the first time")
 time.sleep(sleep)
-threads = int(os.environ.get("OMP_NUM_THREADS", "0"))
-metrics.save({"value": seed * 2 + rate, "threads": threads, "cpus": cpus.allowed(8)})
+if os.environ.get("OMP_NUM_THREADS"):  # in a sweep: what torch and the pools were given
+    import torch
+
+    threads = torch.get_num_threads()
+else:
+    threads = 0
+metrics.save({"value": seed * 2 + rate, "threads": threads, "cpus": cpus.allowed(8), "seed": 1})
 ```
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -204,6 +214,7 @@ def test_threads_runs_and_retries_and_cache(toy, tmp_path):
     assert (Path(retried["folder"]).parent / "attempt-1.failed").is_dir()
     assert {r["threads"] for r in table} == {"1"} and {r["cpus"] for r in table} == {"1"}
     assert sorted(float(r["value"]) for r in table) == [0.5, 2.5, 4.5]
+    assert {r["metric:seed"] for r in table} == {"1"}  # a metric named like a parameter
     # tracked in MLflow once per run, also after a second invocation that takes them from the cache
     again = distinv(toy, store, *cmd, "--out", str(out))
     assert again.returncode == 0, again.stderr
@@ -315,12 +326,9 @@ def test_run_with_track_logs_one_mlflow_run(toy, tmp_path):
         del os.environ["DISTINV_MLFLOW_DIR"]
 
 
-DASH = """---
-kernelspec:
-  name: python3
-  display_name: Python 3
----
-
+DASH = (
+    FRONT
+    + """
 # A toy dashboard
 
 ```{code-cell} ipython3
@@ -339,6 +347,7 @@ Path("table.md").write_text(table)
 metrics.save({"n_chapters": len(shown)})
 ```
 """
+)
 
 
 def test_book_with_seeds_shows_the_spread_on_its_dashboard(tmp_path, monkeypatch):

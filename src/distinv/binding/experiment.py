@@ -166,7 +166,7 @@ def _train_mlx(model, examples, steps, batch_size, lr, seed, hard_from, log_ever
     from distinv.binding import model_mlx as binding_mlx
 
     gen = torch.Generator().manual_seed(seed)
-    opt = optim.Adam(learning_rate=lr)
+    opt = optim.Adam(learning_rate=lr, bias_correction=True)  # as torch's (MLX: off by default)
     frames = model.cfg.frames
 
     def loss_fn(model, x, lengths, ys):

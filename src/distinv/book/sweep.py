@@ -41,6 +41,7 @@ THREAD_VARS = (
 )
 SWEEP_CSV, SWEEP_JSON = "sweep.csv", "sweep.json"
 SUMMARY_MD, SUMMARY_JSON = "summary.md", "summary.json"  # summary.json: what the dashboard reads
+FIXED = ("status", "attempts", "seconds", "folder", "error")  # sweep.csv's columns after the axes
 _SAFE = re.compile(r"[^A-Za-z0-9._=-]")
 _RANGE = re.compile(r"^(-?\d+):(-?\d+)$")
 
@@ -207,9 +208,10 @@ def _row(point: Point, status: str, folder: Path | None, n_attempts: int, error:
 def write_results(out: Path, grid: Grid, rows: dict[str, dict], state: str) -> None:
     """`sweep.csv`, `summary.md` and `sweep.json`, each written whole and renamed into place."""
     ordered = [rows[p.name] for p in grid.points if p.name in rows]
-    columns = ["point", *grid.axes, "status", "attempts", "seconds", "folder", "error"]
+    columns = ["point", *grid.axes, *FIXED]
     metric_cols = sorted({k for r in ordered for k in r if k.startswith("metric:")})
-    header = columns + [c.removeprefix("metric:") for c in metric_cols]
+    # a metric keeps its name as its column, unless a parameter or a fixed column has it
+    header = columns + [c if c[7:] in columns else c[7:] for c in metric_cols]
     tmp = out / f".{SWEEP_CSV}.tmp"
     with tmp.open("w", newline="") as f:
         w = csv.writer(f)
@@ -229,8 +231,7 @@ def write_results(out: Path, grid: Grid, rows: dict[str, dict], state: str) -> N
     }
     _atomic(out / SWEEP_JSON, json.dumps(record, indent=1, default=str) + "\n")
     axes, table = read_rows(out)
-    fixed = {"point", *axes, "status", "attempts", "seconds", "folder", "error"}
-    names = [c for c in (table[0] if table else {}) if c not in fixed]
+    names = [c for c in (table[0] if table else {}) if c not in {"point", *axes, *FIXED}]
     entries = summarise(axes, table, names)
     _atomic(out / SUMMARY_JSON, json.dumps(entries, indent=1) + "\n")
     _atomic(out / SUMMARY_MD, summary_text(out) + "\n")
