@@ -231,6 +231,22 @@ def test_threads_runs_and_retries_and_cache(toy, tmp_path):
     assert [a.path for a in client.list_artifacts(run.info.run_id)] == ["01_toy.ipynb"]
 
 
+def test_a_worker_with_two_threads_runs_its_chapter_on_two(toy, tmp_path, monkeypatch):
+    """The chapter's threads follow the worker's: two here (Dask's nanny alone would give it one),
+    on a scheduler the sweep did not start."""
+    from distributed import LocalCluster
+
+    for k, v in env_for(toy, tmp_path).items():
+        monkeypatch.setenv(k, v)
+    with LocalCluster(n_workers=1, threads_per_worker=2, resources={"run": 1},
+                      dashboard_address=None) as cluster:  # fmt: skip
+        cmd = ["sweep", "toy", "-p", "seed", "0", "--scheduler", cluster.scheduler_address]
+        result = distinv(toy, tmp_path, *cmd, "--out", str(tmp_path / "sw"), "--no-track")
+    assert result.returncode == 0, result.stderr
+    table = rows(tmp_path / "sw")
+    assert [(r["threads"], r["cpus"]) for r in table] == [("2", "2")], table
+
+
 def test_a_failing_point_is_retried_once_then_reported(toy, tmp_path):
     out = tmp_path / "sw"
     cmd = ["sweep", "toy", "-p", "fail", "false", "true", "--workers", "2", "--no-track"]
@@ -259,8 +275,15 @@ def _kernels(out: Path) -> dict[int, int]:
 def _start(toy: Path, store: Path, out: Path, *args: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "distinv", "sweep", "toy", "-p", "seed", "0:4", *args]
     cmd += ["-p", "sleep", "4", "--workers", "2", "--no-track", "--out", str(out)]
+    # A shell that starts pytest in the background makes it ignore SIGINT, and children inherit
+    # that; the sweep must see Ctrl-C as a terminal would send it.
     return subprocess.Popen(
-        cmd, env=env_for(toy, store), cwd=toy, start_new_session=True, stderr=subprocess.PIPE
+        cmd,
+        env=env_for(toy, store),
+        cwd=toy,
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
@@ -322,6 +345,10 @@ def test_run_with_track_logs_one_mlflow_run(toy, tmp_path):
     try:
         first = track.log_run(out, toy)
         assert track.log_run(out, toy) == first  # a folder is logged once
+        again = distinv(toy, tmp_path / "store", "run", "toy", "--track", "--force", "--out",
+                        str(out))  # fmt: skip
+        assert again.returncode == 0, again.stderr
+        assert track.log_run(out, toy) != first  # run again in the same folder: a new run
     finally:
         del os.environ["DISTINV_MLFLOW_DIR"]
 

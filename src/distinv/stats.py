@@ -21,6 +21,20 @@ def ratio_interval(num, den, seed: int = 0, n_boot: int = 2000, level: float = 0
     return float(lo), float(hi)
 
 
+def paired_ratio_interval(num, den, seed: int = 0, n_boot: int = 2000, level: float = 0.95):
+    """Percentile bootstrap interval of mean(num) / mean(den) for paired samples (num[i] and
+    den[i] measured on the same item): one set of resampled indices serves both."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    if num.ndim != 1 or num.shape != den.shape or len(num) < 2:
+        raise ValueError("need two 1-d paired samples of the same length, at least 2")
+    if not (np.isfinite(num).all() and np.isfinite(den).all()) or not 0 < level < 1:
+        raise ValueError("samples must be finite and level in (0, 1)")
+    idx = np.random.default_rng(seed).integers(0, len(num), (n_boot, len(num)))
+    ratios = num[idx].mean(1) / np.maximum(den[idx].mean(1), np.finfo(float).tiny)
+    lo, hi = np.quantile(ratios, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
 def mean_interval(values, seed: int = 0, n_boot: int = 2000, level: float = 0.95):
     """Percentile bootstrap interval of the mean of `values` (at least 2 finite numbers), resampled
     with replacement `n_boot` times with one seeded generator."""

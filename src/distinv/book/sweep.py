@@ -129,11 +129,10 @@ def make_grid(
 
 
 def default_out(grid: Grid, root: Path) -> Path:
-    """`_build/sweeps/<slug>-<profile>-<hash of the grid>`: the same sweep lands in the same folder,
-    so that running it again continues it."""
-    spec = json.dumps({"profile": grid.profile, "axes": grid.axes}, sort_keys=True, default=str)
-    tag = hashlib.sha256(spec.encode()).hexdigest()[:8]
-    return root / "_build" / "sweeps" / f"{grid.chapter.slug}-{grid.profile or 'default'}-{tag}"
+    """`_build/sweeps/<slug>-<profile>`: every sweep of a chapter and profile lands in one folder,
+    so that running it again, or over a grid that shares points with it, reuses its finished
+    points (each point's folder is named by its values; the cache checks its parameters)."""
+    return root / "_build" / "sweeps" / f"{grid.chapter.slug}-{grid.profile or 'default'}"
 
 
 _ATTEMPT = re.compile(r"^attempt-(\d+)(\.partial|\.failed)?$")
@@ -193,11 +192,12 @@ def run_point(slug: str, params: dict, profile: str | None, point_dir: str, root
     return {"status": "finished", "folder": str(out), "threads": threads}
 
 
-def _row(point: Point, status: str, folder: Path | None, n_attempts: int, error: str = "") -> dict:
+def _row(point: Point, status: str, folder: Path | None, n_attempts: int, error: str = "",
+         seconds: float | str = "") -> dict:  # fmt: skip
     from distinv.metrics import RUN_FILE, load
 
     row = {"point": point.name, **point.swept, "status": status, "attempts": n_attempts}
-    seconds, metrics = "", {}
+    metrics = {}
     if folder is not None and status in ("finished", "cached"):
         seconds = json.loads((folder / RUN_FILE).read_text())["seconds"]
         metrics = load(folder) or {}
@@ -330,7 +330,7 @@ def _client(scheduler: str | None, workers: int | None):
                 f"with `dask worker {scheduler} --nthreads K --resources {RUN_RESOURCE}=1`"
             )
         return client, None
-    n = workers or os.cpu_count() or 1
+    n = (os.cpu_count() or 1) if workers is None else workers
     if n < 1:
         raise DistinvError(f"--workers must be at least 1, got {n}")
     cluster = LocalCluster(
@@ -373,13 +373,13 @@ def run(
         else:
             todo.append(p)
     counts = {"running": 0, "finished": 0, "failed": 0, "cached": len(rows)}
-    write_results(out, grid, rows, "running" if todo else "finished")
+    if not todo:
+        write_results(out, grid, rows, "finished")
+        return rows
+    client, cluster = _client(scheduler, workers)  # before anything says "running"
+    write_results(out, grid, rows, "running")
     bar = progress(total=len(grid.points), initial=len(rows), desc=f"sweep {grid.chapter.slug}")
     bar.set_postfix(counts)
-    if not todo:
-        bar.close()
-        return rows
-    client, cluster = _client(scheduler, workers)
     tries: dict[str, int] = {}
     pending: dict = {}
 
@@ -396,7 +396,8 @@ def run(
         while pending:
             done = [f for f in pending if f.done()]
             if not done:
-                running = sum(len(v) for v in client.processing().values())
+                # Runs in progress: attempts being written (queued tasks have none yet).
+                running = sum(1 for _ in (out / "points").glob("*/attempt-*.partial"))
                 if running != counts["running"]:
                     counts["running"] = running
                     bar.set_postfix(counts)
@@ -414,9 +415,8 @@ def run(
                     continue
                 folder = Path(result["folder"]) if result["folder"] else None
                 n_attempts = len(attempts(out / "points" / p.name))
-                rows[p.name] = _row(
-                    p, result["status"], folder, n_attempts, result.get("error", "")
-                )
+                rows[p.name] = _row(p, result["status"], folder, n_attempts,
+                                    result.get("error", ""), result.get("seconds", ""))  # fmt: skip
                 counts[result["status"]] += 1
                 if track and result["status"] == "finished":
                     tracking.log_run(folder, root, sweep=out)
@@ -431,6 +431,9 @@ def run(
             if hit := finished_attempt(folder, grid.chapter, p.params, grid.profile, root):
                 rows[p.name] = _row(p, "finished", hit, len(attempts(folder)))
         write_results(out, grid, rows, "interrupted")
+        raise
+    except BaseException:  # a lost scheduler, a tracking error: the folder says it did not finish
+        write_results(out, grid, rows, "failed")
         raise
     finally:
         bar.close()

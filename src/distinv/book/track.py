@@ -62,7 +62,14 @@ def log_run(folder: Path, root: Path, sweep: Path | None = None) -> str:
         raise FileNotFoundError(f"{folder} holds no metrics.json: only finished runs are tracked")
     client = _client(root)
     exp_id = _experiment(client, record["chapter"], root)
-    known = client.search_runs([exp_id], filter_string=f"tags.folder = '{folder}'", max_results=1)
+    # The same folder, the same cache key and finish time, logged to the end: a folder run again
+    # (--force, or a deleted sweep folder) is a new run, and an interrupted log does not count.
+    known = client.search_runs(
+        [exp_id],
+        filter_string=f"tags.folder = '{folder}' and tags.key = '{record['key']}' and "
+        f"tags.finished = '{record['finished']}' and attributes.status = 'FINISHED'",
+        max_results=1,
+    )
     if known:
         return known[0].info.run_id
     params = {p.name: p.default for p in find(record["chapter"], root).params.values()}

@@ -23,6 +23,7 @@ from distinv.physics.simulator import (
     dataset,
     draw_worlds,
     energy,
+    paired_splits,
     random_balls,
     simulate,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "dataset",
     "draw_worlds",
     "energy",
+    "paired_splits",
     "random_balls",
     "simulate",
 ]

@@ -382,3 +382,27 @@ def evaluate(models: dict, data: physics.Trajectories, start: int, n_steps: int)
             "laws": laws,
         }
     return out
+
+
+def gravity_response(model, data: physics.Trajectories, frame: int, gravities) -> np.ndarray:
+    """How a model's prediction answers the gravity it is told: for each value, every ball's
+    vertical velocity change over one frame from the true state at `frame`, divided by dt, averaged
+    over the balls far from every wall and the other ball (`learned.graph`'s connectivity rule),
+    the other laws true. In free flight the truth is -g. A step model is told through its law
+    inputs, the learned simulator through its laws; (len(gravities),) in m/s^2."""
+    from distinv.physics import learned
+
+    g = learned.graph(data.states[:, frame], data.radius, data.mass, data.present, data.dt)
+    free = data.present & ~g["wall_on"].any(-1) & ~g["pair_on"]
+    if not free.any():
+        raise ValueError("no ball is in free flight at that frame")
+    out = []
+    for value in np.asarray(gravities, dtype=float):
+        worlds = [replace(w, gravity=float(value), wave=0.0) for w in data.worlds]
+        if isinstance(model, StepModel):
+            pred = model.rollout(data, frame, 1, worlds=worlds)
+        else:
+            pred = model.rollout(data, frame, 1, laws=learned.law_table(worlds))
+        dv = (pred[:, 1, :, 3] - pred[:, 0, :, 3]) / data.dt
+        out.append(float(dv[free].mean()))
+    return np.array(out)

@@ -410,3 +410,27 @@ def dataset(split: str, n: int, seed: int, n_steps: int = 300, dt: float = 1 / 3
         present[rows, :n_balls] = True
         radius[rows, :n_balls], mass[rows, :n_balls] = balls.radius, balls.mass
     return Trajectories(states, present, radius, mass, worlds, dt)
+
+
+def paired_splits(n: int, seed: int, n_steps: int = 300, dt: float = 1 / 30,
+                  splits=SPLITS) -> dict[str, Trajectories]:  # fmt: skip
+    """Every split from the same starting states and the same friction, restitution and damping
+    (the iid draw of `dataset`), differing only in gravity: near draws its own values beyond the
+    training range, Moon and Jupiter are fixed, timevarying modulates the iid gravity."""
+    unknown = [s for s in splits if s not in SPLITS]
+    if unknown:
+        raise ValueError(f"unknown split {unknown[0]!r}; known: {', '.join(SPLITS)}")
+    base = dataset("iid", n, seed, n_steps, dt)
+    rng = np.random.default_rng([seed, len(SPLITS)])  # a stream of its own: near's gravity
+    top = TRAIN["gravity"][1]
+    near = rng.uniform(top, top * (1 + NEAR), n)
+    out = {}
+    for split in splits:
+        worlds = []
+        for i, w in enumerate(base.worlds):
+            g = {"iid": w.gravity, "near": near[i], "moon": MOON, "jupiter": JUPITER,
+                 "timevarying": w.gravity}[split]  # fmt: skip
+            wave = WAVE if split == "timevarying" else 0.0
+            worlds.append(World(float(g), w.friction, w.restitution, w.damping, wave, OMEGA))
+        out[split] = base if split == "iid" else base.rerun(worlds)
+    return out

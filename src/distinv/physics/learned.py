@@ -1,0 +1,307 @@
+"""A learned simulator of the ball worlds (06_physics): no equations of motion, told the laws.
+
+It predicts, for every ball and frame, a change of velocity dv and a position correction dx, and
+the frame is advanced outside the network: v' = v + dv, x' = x + dt v + dx. What it is given:
+
+- *Integration outside the network* (the update above) and the state it acts on.
+- *A graph over balls and walls* (as in graph network simulators): the prediction for a ball is
+  the sum of a node function of its own velocity and radius and one edge function per wall or
+  ball it is near; far edges contribute nothing. An edge is near when its gap is under
+  `REACH_M` plus `REACH_FRAMES` frames of straight-line approach (a hand-written connectivity
+  rule, like a graph network simulator's connectivity radius). The four walls share one edge
+  function, read in the wall's own frame (normal, tangent) with the wall's identity as an input;
+  the other ball's edge is read in the frame of the line between the centres. Balls are
+  interchangeable by construction.
+- *Laws enter multilinearly.* Each function outputs coefficients, one set per term of
+  phi(laws) = [1, each law, each product of two different laws] (11 terms, laws scaled to about 1
+  by their training ranges), and its prediction is their sum weighted by phi: affine in each law
+  with the others fixed. Which direction gravity pulls, that friction slows a slide in proportion
+  to gravity, that restitution scales a bounce: each is a coefficient the network computes from
+  the state, learned. No term adds a law's effect to the prediction by hand.
+
+What it learns: the node and edge functions (MLPs), from one-frame transitions of training worlds.
+The node function learns from frames with no near edge only; edges learn what the node function
+leaves (the two are told apart by the connectivity rule, not by the data).
+
+`law_mode="input"` is the ablation of the last point: the same graph with the laws as four more
+inputs of every function and one output set, the way the conditioned step model takes them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import torch
+from torch import nn
+
+from distinv import physics
+from distinv.seed import seed_everything
+from distinv.train import fit
+
+LAWS = ("gravity", "friction", "restitution", "damping")
+SCALE = np.array([10.0, 0.3, 1.0, 0.2])  # each law divided by about its training maximum
+LAW_MODES = ("multilinear", "input")
+N_TERMS = 11  # phi(laws): 1, four laws, six products of two
+REACH_M, REACH_FRAMES = 0.05, 2.0  # an edge is near within this gap plus frames of approach
+TTC_CAP = 3.0  # frames: times to contact are capped here
+NORMALS = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])  # left, right, floor, top
+LOGGED = 4096  # training transitions the loss is logged on
+
+
+def basis(laws: np.ndarray) -> np.ndarray:
+    """phi(laws): (k, 11) from (k, 4) laws, scaled: 1, the four laws, the six products of two."""
+    z = np.asarray(laws, dtype=float) / SCALE
+    pairs = [z[:, i] * z[:, j] for i, j in combinations(range(4), 2)]
+    return np.column_stack([np.ones(len(z)), z, *pairs])
+
+
+def _ttc(gap: np.ndarray, speed: np.ndarray, dt: float) -> np.ndarray:
+    """Frames until a gap closes at a constant approach speed, capped at TTC_CAP."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(speed > 0, np.maximum(gap, 0) / speed / dt, np.inf)
+    return np.minimum(np.nan_to_num(t, nan=TTC_CAP, posinf=TTC_CAP), TTC_CAP)
+
+
+BOX = physics.Box()
+
+
+def graph(s: np.ndarray, radius: np.ndarray, mass: np.ndarray, present: np.ndarray, dt: float,
+          box: physics.Box = BOX) -> dict[str, np.ndarray]:  # fmt: skip
+    """The graph of one frame for k trajectories from states (k, 2, 4):
+
+    - node (k, 2, 3): velocity, radius;
+    - wall (k, 2, 4, 9): per wall, in its frame: gap, approach speed (along the outward normal),
+      tangential speed, time to contact (frames), radius, the wall's identity (4);
+    - wall_on (k, 2, 4): which walls are near; wall_frame (4, 2, 2): normal and tangent;
+    - pair (k, 2, 7): the other ball in the frame of the line of centres: gap, approach speed,
+      tangential relative speed, time to contact, own and other radius, the other's share of
+      the pair's mass; pair_on (k, 2); pair_frame (k, 2, 2, 2).
+    """
+    p, v, r = s[..., :2], s[..., 2:], radius
+    k = len(s)
+    gaps = np.stack(  # (k, 2, 4): left, right, floor, top
+        [p[..., 0] - r, box.width - r - p[..., 0], p[..., 1] - r, box.height - r - p[..., 1]], -1
+    )
+    tangents = NORMALS[:, ::-1] * np.array([-1.0, 1.0])  # (-n_y, n_x)
+    vn = v @ NORMALS.T  # (k, 2, 4): speed towards each wall
+    vt = v @ tangents.T
+    ident = np.broadcast_to(np.eye(4), (k, 2, 4, 4))
+    wall = np.concatenate(
+        [
+            np.stack(
+                [gaps, vn, vt, _ttc(gaps, vn, dt), np.broadcast_to(r[..., None], gaps.shape)], -1
+            ),
+            ident,
+        ],
+        -1,
+    )
+    wall_on = (gaps <= REACH_M + REACH_FRAMES * dt * np.maximum(vn, 0)) & present[..., None]
+    # The other ball, from each ball's side.
+    dp, dv = p[:, ::-1] - p, v[:, ::-1] - v
+    dist = np.linalg.norm(dp, axis=-1)
+    n = dp / np.maximum(dist, 1e-12)[..., None]
+    t = np.stack([-n[..., 1], n[..., 0]], -1)
+    gap = dist - r.sum(1)[:, None]
+    approach = -(dv * n).sum(-1)
+    both = present.all(1)[:, None] & present
+    share = mass[:, ::-1] / np.maximum(mass.sum(1)[:, None], 1e-12)
+    pair = np.stack([gap, approach, (dv * t).sum(-1), _ttc(gap, approach, dt), r, r[:, ::-1],
+                     share], -1) * both[..., None]  # fmt: skip
+    pair_on = both & (gap <= REACH_M + REACH_FRAMES * dt * np.maximum(approach, 0))
+    return {
+        "node": np.concatenate([v, r[..., None]], -1),
+        "wall": wall,
+        "wall_on": wall_on,
+        "wall_frame": np.stack([NORMALS, tangents], 1),
+        "pair": pair,
+        "pair_on": pair_on,
+        "pair_frame": np.stack([n, t], -2),
+    }
+
+
+def _mlp(n_in: int, n_out: int, width: int, depth: int) -> nn.Sequential:
+    layers, d = [], n_in
+    for _ in range(depth):
+        layers += [nn.Linear(d, width), nn.SiLU()]
+        d = width
+    return nn.Sequential(*layers, nn.Linear(d, n_out))
+
+
+class Net(nn.Module):
+    """Node, wall and pair functions; each outputs (dv, dx) in its own frame per law term."""
+
+    def __init__(self, law_mode: str, width: int = 128, depth: int = 3):
+        super().__init__()
+        self.law_mode = law_mode
+        extra = 4 if law_mode == "input" else 0
+        self.terms = N_TERMS if law_mode == "multilinear" else 1
+        self.node = _mlp(3 + extra, 4 * self.terms, width, depth)
+        self.wall = _mlp(9 + extra, 4 * self.terms, width, depth)
+        self.pair = _mlp(7 + extra, 4 * self.terms, width, depth)
+        for name, n in (("node", 3), ("wall", 9), ("pair", 7)):
+            self.register_buffer(f"{name}_mean", torch.zeros(n))
+            self.register_buffer(f"{name}_std", torch.ones(n))
+        self.register_buffer("free_std", torch.ones(4))  # output scales without / with near edges
+        self.register_buffer("near_std", torch.ones(4))
+
+    def _apply(self, fn, x, laws, phi, name):
+        x = (x - getattr(self, f"{name}_mean")) / getattr(self, f"{name}_std")
+        if self.law_mode == "input":
+            told = laws.view(len(laws), *[1] * (x.dim() - 2), 4).expand(*x.shape[:-1], 4)
+            x = torch.cat([x, told], -1)
+        out = fn(x).view(*x.shape[:-1], self.terms, 4)
+        if self.law_mode == "multilinear":
+            return (out * phi.view(len(phi), *[1] * (x.dim() - 2), N_TERMS, 1)).sum(-2)
+        return out[..., 0, :]
+
+    def forward(self, g: dict, laws: torch.Tensor, phi: torch.Tensor, detach_node: bool = False):
+        """(k, 2, 4): dv and dx per ball, in physical units; also whether any edge is near."""
+        node = self._apply(self.node, g["node"], laws, phi, "node") * self.free_std
+        near = g["wall_on"].any(-1) | g["pair_on"]
+        if detach_node:  # a frame with a near edge teaches the edges, not the node function
+            node = torch.where(near[..., None], node.detach(), node)
+        wall = self._apply(self.wall, g["wall"], laws, phi, "wall") * self.near_std  # (k,2,4,4)
+        wall = wall * g["wall_on"][..., None]
+        frame = g["wall_frame"]  # (4, 2, 2): normal, tangent per wall
+        wall_v = torch.einsum("kbwc,wcd->kbd", wall[..., :2], frame)
+        wall_x = torch.einsum("kbwc,wcd->kbd", wall[..., 2:], frame)
+        pair = self._apply(self.pair, g["pair"], laws, phi, "pair") * self.near_std
+        pair = pair * g["pair_on"][..., None]
+        pf = g["pair_frame"]  # (k, 2, 2, 2)
+        pair_v = torch.einsum("kbc,kbcd->kbd", pair[..., :2], pf)
+        pair_x = torch.einsum("kbc,kbcd->kbd", pair[..., 2:], pf)
+        return node + torch.cat([wall_v + pair_v, wall_x + pair_x], -1), near
+
+
+def _tensors(g: dict) -> dict:
+    return {k: torch.tensor(v, dtype=torch.bool if v.dtype == bool else torch.float32)
+            for k, v in g.items()}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Recipe:
+    steps: int = 10000
+    batch_size: int = 256
+    lr: float = 0.001
+    width: int = 128
+    depth: int = 3
+    cosine: bool = True  # the learning rate decays to zero over the steps
+
+
+def _laws_at(worlds, rows, frames, dt) -> np.ndarray:
+    """(k, 4): g at each frame's time, friction, restitution, damping."""
+    w = law_table([worlds[i] for i in rows], wave=True)
+    t = np.asarray(frames) * dt
+    out = w[:, :4].copy()
+    out[:, 0] = w[:, 0] * (1 + w[:, 4] * np.sin(w[:, 5] * t))
+    return out
+
+
+def law_table(worlds, wave: bool = False) -> np.ndarray:
+    """(n, 4): each world's constant laws (g0 for time-varying gravity); with `wave` also its
+    wave and omega (n, 6)."""
+    cols = ("gravity", "friction", "restitution", "damping") + (("wave", "omega") if wave else ())
+    table = np.array([[getattr(w, c) for c in cols] for w in worlds], dtype=float)
+    return table.reshape(-1, len(cols))
+
+
+def _index(g: dict, idx) -> dict:
+    return {k: (v if k == "wall_frame" else v[idx]) for k, v in g.items()}
+
+
+class LearnedSimulator:
+    """Learned from one-frame transitions of training worlds; rolled out from its own predictions,
+    told the laws of each trajectory (constant in time)."""
+
+    def __init__(self, recipe: Recipe = Recipe(), seed: int = 0, law_mode: str = "multilinear"):
+        if law_mode not in LAW_MODES:
+            raise ValueError(f"unknown law_mode {law_mode!r}; known: {', '.join(LAW_MODES)}")
+        self.recipe, self.seed, self.law_mode = recipe, seed, law_mode
+        self.net: Net | None = None
+        self.history: list[dict] = []
+
+    @staticmethod
+    def targets(s0: np.ndarray, s1: np.ndarray, dt: float) -> np.ndarray:
+        """What the network must predict, (k, 2, 4): dv = v' - v and dx = x' - x - dt v."""
+        dv = s1[..., 2:] - s0[..., 2:]
+        return np.concatenate([dv, s1[..., :2] - s0[..., :2] - dt * s0[..., 2:]], -1)
+
+    def fit(self, data: physics.Trajectories) -> LearnedSimulator:
+        seed_everything(self.seed)
+        T = data.states.shape[1]
+        rows, frames = np.repeat(np.arange(len(data)), T - 1), np.tile(np.arange(T - 1), len(data))
+        s0, s1 = data.states[rows, frames], data.states[rows, frames + 1]
+        G = _tensors(graph(s0, data.radius[rows], data.mass[rows], data.present[rows], data.dt))
+        laws = _laws_at(data.worlds, rows, frames, data.dt)
+        L = torch.tensor(laws / SCALE, dtype=torch.float32)
+        P = torch.tensor(basis(laws), dtype=torch.float32)
+        Y = torch.tensor(self.targets(s0, s1, data.dt), dtype=torch.float32)
+        M = torch.tensor(data.present[rows], dtype=torch.bool)
+        net = self.net = Net(self.law_mode, self.recipe.width, self.recipe.depth)
+        near = G["wall_on"].any(-1) | G["pair_on"]
+        for name, x, on in (("node", G["node"], M), ("wall", G["wall"], G["wall_on"]),
+                            ("pair", G["pair"], G["pair_on"])):  # fmt: skip
+            x = x[on] if on.any() else x.reshape(-1, x.shape[-1])
+            getattr(net, f"{name}_mean").copy_(x.mean(0))
+            getattr(net, f"{name}_std").copy_(x.std(0).clamp_min(1e-6))
+        for name, on in (("free_std", M & ~near), ("near_std", M & near)):
+            if on.any():
+                getattr(net, name).copy_(Y[on].std(0).clamp_min(1e-6))
+        scale = torch.where(near[..., None], net.near_std, net.free_std)  # (k, 2, 4)
+        gen = torch.Generator().manual_seed(self.seed)
+        fixed = torch.randint(len(Y), (LOGGED,), generator=gen)
+
+        def loss_on(idx):
+            pred, _ = net(_index(G, idx), L[idx], P[idx], detach_node=True)
+            err = ((pred - Y[idx]) / scale[idx]).pow(2).sum(-1)
+            return (err * M[idx]).sum() / M[idx].sum()
+
+        def loss_fn(step):
+            return loss_on(torch.randint(len(Y), (self.recipe.batch_size,), generator=gen))
+
+        start = time.perf_counter()
+        with torch.no_grad():
+            first = {"step": 0, "loss": float("nan"), "fixed_loss": loss_on(fixed).item()}
+        log = fit(net, loss_fn, self.recipe.steps, self.recipe.lr, cosine=self.recipe.cosine,
+                  desc=f"learned ({self.law_mode})",
+                  evaluate=lambda: {"fixed_loss": loss_on(fixed).item(),
+                                    "seconds": time.perf_counter() - start},
+                  eval_every=max(1, self.recipe.steps // 20))  # fmt: skip
+        self.history = [{**first, "seconds": 0.0}, *log]
+        return self
+
+    @torch.no_grad()
+    def step(self, s: np.ndarray, data: physics.Trajectories, laws: np.ndarray) -> np.ndarray:
+        """One frame for every trajectory: states (n, 2, 4) -> (n, 2, 4); `laws` (n, 4)."""
+        if self.net is None:
+            raise RuntimeError("step before fit")
+        self.net.eval()
+        G = _tensors(graph(s, data.radius, data.mass, data.present, data.dt))
+        out, _ = self.net(G, torch.tensor(laws / SCALE, dtype=torch.float32),
+                          torch.tensor(basis(laws), dtype=torch.float32))  # fmt: skip
+        out = out.double().numpy()
+        v = s[..., 2:] + out[..., :2]
+        x = s[..., :2] + data.dt * s[..., 2:] + out[..., 2:]
+        return np.where(data.present[..., None], np.concatenate([x, v], -1), 0.0)
+
+    def rollout(self, data: physics.Trajectories, start: int, n_steps: int,
+                laws: dict | np.ndarray | None = None) -> np.ndarray:  # fmt: skip
+        """(n, n_steps + 1, 2, 4) from the true frame `start`, told `laws` ({law: (n,)} or
+        (n, 4); default each trajectory's true constant laws, g0 for time-varying gravity)."""
+        if laws is None:
+            L = law_table(data.worlds)
+        elif isinstance(laws, dict):
+            L = np.stack([np.asarray(laws[k], dtype=float) for k in LAWS], 1)
+        else:
+            L = np.asarray(laws, dtype=float)
+        if L.shape != (len(data), 4) or not np.isfinite(L).all():
+            raise ValueError(f"need finite laws for {len(data)} trajectories, got shape {L.shape}")
+        s = data.states[:, start].copy()
+        out = [s]
+        for _ in range(n_steps):
+            s = self.step(s, data, L)
+            out.append(s)
+        return np.stack(out, 1)
