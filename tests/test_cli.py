@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import toy_book
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,12 +41,7 @@ if write_metrics:
 
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("toybook")
-    (root / "book").mkdir()
-    (root / "book" / "01_toy.md").write_text(TOY)
-    (root / "book" / "profiles.yml").write_text("smoke:\n  01_toy:\n    steps: 1\n")
-    (root / "_toc.yml").write_text("format: jb-book\nroot: book/01_toy\n")
-    return root
+    return toy_book(tmp_path_factory.mktemp("toybook"), TOY, "steps: 1")
 
 
 def distinv(root: Path, *args: str) -> subprocess.CompletedProcess:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import toy_book
 
 from distinv.book import sweep
 from distinv.book.chapters import find
@@ -68,12 +69,7 @@ metrics.save({"value": seed * 2 + rate, "threads": threads, "cpus": cpus.allowed
 
 @pytest.fixture(scope="module")
 def toy(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("toybook")
-    (root / "book").mkdir()
-    (root / "book" / "01_toy.md").write_text(TOY)
-    (root / "book" / "profiles.yml").write_text("smoke:\n  01_toy:\n    rate: 0.25\n")
-    (root / "_toc.yml").write_text("format: jb-book\nroot: book/01_toy\n")
-    return root
+    return toy_book(tmp_path_factory.mktemp("toybook"), TOY, "rate: 0.25")
 
 
 def env_for(root: Path, store: Path) -> dict:

@@ -87,6 +87,22 @@ class StepRecipe:
     depth: int = 3
 
 
+def train_logged(net: nn.Module, loss_on, n: int, gen: torch.Generator, fixed: torch.Tensor,
+                 recipe: StepRecipe, desc: str, cosine: bool = False) -> list[dict]:  # fmt: skip
+    """Train `net` on batches of `recipe.batch_size` of the `n` examples (`loss_on(indices)`),
+    logging the loss on the `fixed` examples before training and 20 times during it."""
+    start = time.perf_counter()
+    with torch.no_grad():
+        first = {"step": 0, "loss": float("nan"), "fixed_loss": loss_on(fixed).item(),
+                 "seconds": 0.0}  # fmt: skip
+    log = fit(net, lambda step: loss_on(torch.randint(n, (recipe.batch_size,), generator=gen)),
+              recipe.steps, recipe.lr, desc=desc, cosine=cosine,
+              evaluate=lambda: {"fixed_loss": loss_on(fixed).item(),
+                                "seconds": time.perf_counter() - start},
+              eval_every=max(1, recipe.steps // 20))  # fmt: skip
+    return [first, *log]
+
+
 class StepModel:
     """`blind` or `conditioned`: trained on one-frame transitions, rolled out autoregressively."""
 
@@ -121,17 +137,7 @@ class StepModel:
             err = (self.net(X[idx]) - Y[idx]) / self.net.y_std
             return (err.pow(2) * M[idx]).sum() / M[idx].sum()
 
-        def loss_fn(step: int) -> torch.Tensor:
-            return loss_on(torch.randint(len(X), (self.recipe.batch_size,), generator=gen))
-
-        start = time.perf_counter()
-        with torch.no_grad():
-            first = {"step": 0, "loss": float("nan"), "fixed_loss": loss_on(fixed).item()}
-        log = fit(self.net, loss_fn, self.recipe.steps, self.recipe.lr, desc=self.kind,
-                  evaluate=lambda: {"fixed_loss": loss_on(fixed).item(),
-                                    "seconds": time.perf_counter() - start},
-                  eval_every=max(1, self.recipe.steps // 20))  # fmt: skip
-        self.history = [{**first, "seconds": 0.0}, *log]
+        self.history = train_logged(self.net, loss_on, len(X), gen, fixed, self.recipe, self.kind)
         return self
 
     @torch.no_grad()

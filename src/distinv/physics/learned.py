@@ -29,7 +29,6 @@ inputs of every function and one output set, the way the conditioned step model 
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -38,8 +37,8 @@ import torch
 from torch import nn
 
 from distinv import physics
+from distinv.physics.dynamics import StepRecipe, train_logged
 from distinv.seed import seed_everything
-from distinv.train import fit
 
 LAWS = ("gravity", "friction", "restitution", "damping")
 SCALE = np.array([10.0, 0.3, 1.0, 0.2])  # each law divided by about its training maximum
@@ -182,13 +181,10 @@ def _tensors(g: dict) -> dict:
 
 
 @dataclass(frozen=True)
-class Recipe:
-    steps: int = 10000
-    batch_size: int = 256
-    lr: float = 0.001
-    width: int = 128
-    depth: int = 3
-    cosine: bool = True  # the learning rate decays to zero over the steps
+class Recipe(StepRecipe):
+    """The step models' recipe, with the learning rate decaying to zero over the steps."""
+
+    cosine: bool = True
 
 
 def _laws_at(worlds, rows, frames, dt) -> np.ndarray:
@@ -259,18 +255,16 @@ class LearnedSimulator:
             err = ((pred - Y[idx]) / scale[idx]).pow(2).sum(-1)
             return (err * M[idx]).sum() / M[idx].sum()
 
-        def loss_fn(step):
-            return loss_on(torch.randint(len(Y), (self.recipe.batch_size,), generator=gen))
-
-        start = time.perf_counter()
-        with torch.no_grad():
-            first = {"step": 0, "loss": float("nan"), "fixed_loss": loss_on(fixed).item()}
-        log = fit(net, loss_fn, self.recipe.steps, self.recipe.lr, cosine=self.recipe.cosine,
-                  desc=f"learned ({self.law_mode})",
-                  evaluate=lambda: {"fixed_loss": loss_on(fixed).item(),
-                                    "seconds": time.perf_counter() - start},
-                  eval_every=max(1, self.recipe.steps // 20))  # fmt: skip
-        self.history = [{**first, "seconds": 0.0}, *log]
+        self.history = train_logged(
+            net,
+            loss_on,
+            len(Y),
+            gen,
+            fixed,
+            self.recipe,
+            f"learned ({self.law_mode})",
+            cosine=self.recipe.cosine,
+        )
         return self
 
     @torch.no_grad()
