@@ -34,11 +34,11 @@ def test_paired_interval_is_narrower_than_the_independent_one():
     rng = np.random.default_rng(0)
     den = rng.lognormal(0, 1, 200)  # heavy-tailed, like rollout errors
     num = 1.5 * den * rng.uniform(0.9, 1.1, 200)  # the same items, a bit worse
-    lo, hi = stats.paired_ratio_interval(num, den)
+    lo, hi = stats.ratio_interval(num, den, paired=True)
     ilo, ihi = stats.ratio_interval(num, den)
     assert lo <= 1.5 <= hi and hi - lo < (ihi - ilo) / 3, (lo, hi, ilo, ihi)
     with pytest.raises(ValueError, match="paired samples"):
-        stats.paired_ratio_interval(num, den[:-1])
+        stats.ratio_interval(num, den[:-1], paired=True)
 
 
 def test_swapping_the_balls_swaps_the_prediction(small):

@@ -37,17 +37,15 @@ import torch
 from torch import nn
 
 from distinv import physics
-from distinv.physics.dynamics import StepRecipe, train_logged
+from distinv.physics.dynamics import LAWS, LOGGED, StepRecipe, law_arrays, train_logged
 from distinv.seed import seed_everything
 
-LAWS = ("gravity", "friction", "restitution", "damping")
 SCALE = np.array([10.0, 0.3, 1.0, 0.2])  # each law divided by about its training maximum
 LAW_MODES = ("multilinear", "input")
 N_TERMS = 11  # phi(laws): 1, four laws, six products of two
 REACH_M, REACH_FRAMES = 0.05, 2.0  # an edge is near within this gap plus frames of approach
 TTC_CAP = 3.0  # frames: times to contact are capped here
 NORMALS = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])  # left, right, floor, top
-LOGGED = 4096  # training transitions the loss is logged on
 
 
 def basis(laws: np.ndarray) -> np.ndarray:
@@ -189,19 +187,15 @@ class Recipe(StepRecipe):
 
 def _laws_at(worlds, rows, frames, dt) -> np.ndarray:
     """(k, 4): g at each frame's time, friction, restitution, damping."""
-    w = law_table([worlds[i] for i in rows], wave=True)
-    t = np.asarray(frames) * dt
-    out = w[:, :4].copy()
-    out[:, 0] = w[:, 0] * (1 + w[:, 4] * np.sin(w[:, 5] * t))
+    out = law_table([worlds[i] for i in rows])
+    out[:, 0] = [worlds[i].g(f * dt) for i, f in zip(rows, frames, strict=True)]
     return out
 
 
-def law_table(worlds, wave: bool = False) -> np.ndarray:
-    """(n, 4): each world's constant laws (g0 for time-varying gravity); with `wave` also its
-    wave and omega (n, 6)."""
-    cols = ("gravity", "friction", "restitution", "damping") + (("wave", "omega") if wave else ())
-    table = np.array([[getattr(w, c) for c in cols] for w in worlds], dtype=float)
-    return table.reshape(-1, len(cols))
+def law_table(worlds) -> np.ndarray:
+    """(n, 4): each world's constant laws (g0 for time-varying gravity), in LAWS order."""
+    w = law_arrays(worlds)
+    return np.stack([w[k] for k in LAWS], 1).reshape(-1, len(LAWS))
 
 
 def _index(g: dict, idx) -> dict:
@@ -270,13 +264,20 @@ class LearnedSimulator:
     @torch.no_grad()
     def step(self, s: np.ndarray, data: physics.Trajectories, laws: np.ndarray) -> np.ndarray:
         """One frame for every trajectory: states (n, 2, 4) -> (n, 2, 4); `laws` (n, 4)."""
+        return self._step(s, data, *self._told(laws))
+
+    def _told(self, laws: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """The laws as the network takes them: scaled, and their terms phi."""
+        return (torch.tensor(laws / SCALE, dtype=torch.float32),
+                torch.tensor(basis(laws), dtype=torch.float32))  # fmt: skip
+
+    @torch.no_grad()
+    def _step(self, s, data, laws_t, phi_t) -> np.ndarray:
         if self.net is None:
             raise RuntimeError("step before fit")
         self.net.eval()
         G = _tensors(graph(s, data.radius, data.mass, data.present, data.dt))
-        out, _ = self.net(G, torch.tensor(laws / SCALE, dtype=torch.float32),
-                          torch.tensor(basis(laws), dtype=torch.float32))  # fmt: skip
-        out = out.double().numpy()
+        out = self.net(G, laws_t, phi_t)[0].double().numpy()
         v = s[..., 2:] + out[..., :2]
         x = s[..., :2] + data.dt * s[..., 2:] + out[..., 2:]
         return np.where(data.present[..., None], np.concatenate([x, v], -1), 0.0)
@@ -293,9 +294,10 @@ class LearnedSimulator:
             L = np.asarray(laws, dtype=float)
         if L.shape != (len(data), 4) or not np.isfinite(L).all():
             raise ValueError(f"need finite laws for {len(data)} trajectories, got shape {L.shape}")
+        told = self._told(L)  # the same every frame
         s = data.states[:, start].copy()
         out = [s]
         for _ in range(n_steps):
-            s = self.step(s, data, L)
+            s = self._step(s, data, *told)
             out.append(s)
         return np.stack(out, 1)

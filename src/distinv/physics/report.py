@@ -25,7 +25,9 @@ def ratio(mse: dict, model: str, split: str) -> float:
 def ratio_ci(per_trajectory: dict[str, np.ndarray], split: str, seed: int) -> tuple[float, float]:
     """Paired 95% bootstrap interval of a model's error on `split` over its in-distribution error
     (`per_trajectory`: split -> error per trajectory, the same starting states in every split)."""
-    return stats.paired_ratio_interval(per_trajectory[split], per_trajectory["iid"], seed=seed)
+    return stats.ratio_interval(
+        per_trajectory[split], per_trajectory["iid"], seed=seed, paired=True
+    )
 
 
 def _names(items: list[str]) -> str:
@@ -130,14 +132,13 @@ GOAL_LEARNED = 2.0  # the learned simulator: in distribution within twice the st
 GOAL_LEARNED_FAR = 3.0  # and out of range within three times its own (upper end of the interval)
 
 
-def learned_text(mse: dict, drift: dict, per_trajectory: dict[str, np.ndarray], what: dict,
-                 seed: int, model: str = "learned") -> str:  # fmt: skip
+def learned_text(mse: dict, drift: dict, ratio_hi: dict, what: dict, model: str = "learned") -> str:
     """The learned simulator's goals, each said to be met or not from the numbers: in
     distribution against the structured model, each FAR split against its own in-distribution
-    error (paired interval's upper end), energy against the blind model, and the what-ifs
-    `what` ({change: (its error, its in-distribution error)})."""
+    error (`ratio_hi`: (model, split) -> the paired interval's upper end), energy against the
+    blind model, and the what-ifs `what` ({change: (its error, its in-distribution error)})."""
     r_iid = mse[model, "iid"] / mse["structured", "iid"]
-    hi = {s: ratio_ci(per_trajectory, s, seed)[1] for s in FAR}
+    hi = {s: ratio_hi[model, s] for s in FAR}
     far_ok = [s for s in FAR if hi[s] <= GOAL_LEARNED_FAR]
     d_ratio = drift_ratio(drift, model)
     parts = [
