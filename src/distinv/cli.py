@@ -169,6 +169,19 @@ def cmd_binding_solve(args) -> int:
     return 0
 
 
+def cmd_meta_solve(args) -> int:
+    from distinv import meta
+    from distinv.scan import read_pairs
+
+    study = read_pairs(args.study)
+    ckpt = Path(args.checkpoint) if args.checkpoint else None
+    for query, answer in zip(
+        args.query, meta.solve(study, args.query, ckpt, args.world), strict=True
+    ):
+        print(f"IN: {query} OUT: {answer}")
+    return 0
+
+
 def cmd_arc_solve(args) -> int:
     import numpy as np
 
@@ -285,6 +298,23 @@ def parser() -> argparse.ArgumentParser:
     vs.add_argument("program")
     vs.add_argument("--checkpoint", help="default: _build/checkpoints/binding.pt (make book)")
     vs.set_defaults(fn=cmd_binding_solve)
+
+    m = sub.add_parser("meta", help="the meta-learner of 08_meta")
+    ms = m.add_subparsers(dest="meta", required=True).add_parser(
+        "solve", help="answer queries after reading study examples ('IN: ... OUT: ...' lines)"
+    )
+    ms.add_argument(
+        "study", help="a file of study examples, one 'IN: <input> OUT: <output>' a line"
+    )
+    ms.add_argument("query", nargs="+", help="one query (quote it: it is several words)")
+    ms.add_argument(
+        "--world",
+        choices=("grammar", "scan"),
+        default="grammar",
+        help="grammar: any words (default); scan: SCAN's words, new ones allowed",
+    )
+    ms.add_argument("--checkpoint", help="default: the one 08_meta's default run recorded")
+    ms.set_defaults(fn=cmd_meta_solve)
 
     arc_budget, arc_cap = 60_000, 120.0  # distinv.arc.solver's BUDGET and CAP (a test checks)
     a = sub.add_parser("arc", help="ARC-AGI-1 program search").add_subparsers(

@@ -18,3 +18,18 @@ def allowed(requested: int | None = None) -> int:
             raise ValueError(f"{ENV} must be a positive integer, got {cap!r}")
         n = min(n, int(cap))
     return max(1, n)
+
+
+def die_with_parent() -> None:
+    """A pool initializer: the worker ends when the process that started it dies (Linux; elsewhere
+    a no-op), so a killed run leaves no worker behind that keeps training and writing."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent was already gone
+        os._exit(1)

@@ -1,0 +1,243 @@
+"""The meta-learner: an encoder-decoder Transformer that reads an episode's study examples once
+and answers all its queries against them.
+
+The encoder reads each study example on its own; each token carries its own embedding, its
+position inside its side of the example and which side (input or output) it is on. An episode's
+encoded examples are then laid side by side as the memory its queries attend to.
+The decoder reads the query, an arrow, and writes the output one symbol at a time (teacher forcing
+while training, greedy at test time), attending to the encoded study examples. Each output symbol
+comes from a mixture, weighted by a learned gate, of a softmax over the vocabulary and a pointer: an
+attention over the output-side tokens of the study examples that copies the token it picks (as in
+pointer-generator networks). It is given no knowledge of any language: token ids, the layout of an
+episode, and the possibility of copying a study output token.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+PAD, ARROW, EOS = "<pad>", "->", "<eos>"
+SPECIALS = (PAD, ARROW, EOS)
+
+
+@dataclass(frozen=True)
+class MetaConfig:
+    inputs: tuple[str, ...]  # input words
+    outputs: tuple[str, ...]  # output symbols (SPECIALS are added in front of both)
+    d_model: int = 64
+    heads: int = 4
+    enc_layers: int = 2
+    dec_layers: int = 2
+    ff: int = 128
+    max_len: int = 64  # longest side of a study example, longest query + output
+    copy: bool = True  # a pointer that copies an output-side study token (the ablation: False)
+
+    @property
+    def vocab(self) -> tuple[str, ...]:
+        return (*SPECIALS, *self.inputs, *self.outputs)
+
+
+class MetaTransformer(nn.Module):
+    def __init__(self, cfg: MetaConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.index = {t: i for i, t in enumerate(cfg.vocab)}
+        d = cfg.d_model
+        self.tok = nn.Embedding(len(cfg.vocab), d, padding_idx=0)
+        self.pos = nn.Embedding(cfg.max_len, d)
+        self.side = nn.Embedding(3, d)  # study input, study output, decoder
+        layer = dict(
+            d_model=d,
+            nhead=cfg.heads,
+            dim_feedforward=cfg.ff,
+            dropout=0.0,
+            batch_first=True,
+            norm_first=True,
+        )
+        # Final norms as in nn.Transformer: with norm_first the stream itself is never normalised,
+        # and the decoder's cross-attention reads the encoder's output as it is.
+        self.encoder = nn.TransformerEncoder(
+            nn.TransformerEncoderLayer(**layer),
+            cfg.enc_layers,
+            norm=nn.LayerNorm(d),
+            enable_nested_tensor=False,
+        )
+        self.decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(**layer), cfg.dec_layers)
+        self.norm = nn.LayerNorm(d)
+        self.out = nn.Linear(d, len(cfg.vocab))
+        self.copy_q, self.copy_k, self.gate = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, 1)
+
+    def ids(self, words: list[str]) -> list[int]:
+        if len(words) > self.cfg.max_len:
+            raise ValueError(
+                f"{len(words)} tokens in a row; the model has {self.cfg.max_len} positions"
+            )
+        try:
+            return [self.index[w] for w in words]
+        except KeyError as e:
+            raise ValueError(f"token {e.args[0]!r} is not in the model's vocabulary") from None
+
+    def encode_study(
+        self, studies: list[list[tuple[str, str]]]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(memory, padding mask, copyable token ids) for a batch of study sets: each example is
+        encoded on its own (its tokens attend within the example), then an episode's examples are
+        laid side by side. A memory position's copyable id is its token on the output side of an
+        example, else 0."""
+        rows, owner = [], []
+        for b, study in enumerate(studies):
+            for inp, out in study:
+                tok, pos, side = [], [], []
+                for s, part in enumerate((inp.split() + [ARROW], out.split())):
+                    ids = self.ids(part)
+                    tok += ids
+                    pos += range(len(ids))
+                    side += [s] * len(ids)
+                rows.append((tok, pos, side))
+                owner.append(b)
+        n = max(len(r[0]) for r in rows)
+        t = torch.zeros(len(rows), 3, n, dtype=torch.long)
+        for i, r in enumerate(rows):
+            t[i, :, : len(r[0])] = torch.tensor(r)
+        x = self.tok(t[:, 0]) + self.pos(t[:, 1]) + self.side(t[:, 2])
+        h = self.encoder(x, src_key_padding_mask=t[:, 0] == 0)
+        per = [owner.count(b) for b in range(len(studies))]
+        memory = torch.zeros(len(studies), max(per) * n, h.shape[-1])
+        mask = torch.ones(len(studies), max(per) * n, dtype=torch.bool)
+        copyable = torch.zeros(len(studies), max(per) * n, dtype=torch.long)  # 0: not copyable
+        first = 0
+        for b, k in enumerate(per):
+            memory[b, : k * n] = h[first : first + k].reshape(k * n, -1)
+            mask[b, : k * n] = (t[first : first + k, 0] == 0).reshape(-1)
+            out_side = (t[first : first + k, 2] == 1) & (t[first : first + k, 0] != 0)
+            copyable[b, : k * n] = (t[first : first + k, 0] * out_side).reshape(-1)
+            first += k
+        return memory, mask, copyable
+
+    def hidden(
+        self, memory: torch.Tensor, mem_mask: torch.Tensor, seq: torch.Tensor
+    ) -> torch.Tensor:
+        """The decoder's states at every position of `seq` (rows: queries, padded with 0)."""
+        n = seq.shape[1]
+        x = self.tok(seq) + self.pos(torch.arange(n)) + self.side.weight[2]
+        causal = torch.triu(torch.ones(n, n, dtype=torch.bool), 1)
+        return self.decoder(
+            x,
+            memory,
+            tgt_mask=causal,
+            tgt_key_padding_mask=seq == 0,
+            memory_key_padding_mask=mem_mask,
+            tgt_is_causal=True,
+        )
+
+    def log_probs(
+        self, mem: tuple, seq: torch.Tensor, at: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Log-probabilities of the next token at every position of `seq` (or, with `at`, at one
+        position per row)."""
+        h = self.norm(self.hidden(mem[0], mem[1], seq))
+        if at is not None:  # only at these positions, one per row: (R, V) instead of (R, L, V)
+            return self.log_probs_of(h[torch.arange(len(at)), at].unsqueeze(1), mem).squeeze(1)
+        return self.log_probs_of(h, mem)
+
+    def log_probs_of(self, h: torch.Tensor, mem: tuple) -> torch.Tensor:
+        """A mixture, weighted by a learned gate, of the vocabulary's softmax and a copy of one
+        output-side study token chosen by attention (the pointer)."""
+        memory, _, copyable = mem
+        vocab = F.log_softmax(self.out(h), -1)
+        if not self.cfg.copy:
+            return vocab
+        scores = self.copy_q(h) @ self.copy_k(memory).transpose(1, 2) / h.shape[-1] ** 0.5
+        scores = scores.masked_fill((copyable == 0).unsqueeze(1), float("-inf"))
+        attend = torch.softmax(scores, -1).nan_to_num(0.0)  # (R, L, M)
+        copy = torch.zeros_like(vocab).scatter_add_(
+            2, copyable.unsqueeze(1).expand(-1, h.shape[1], -1), attend
+        )
+        gate = torch.sigmoid(self.gate(h))
+        return torch.log(gate * vocab.exp() + (1 - gate) * copy + 1e-9)
+
+    @staticmethod
+    def _expand(mem: tuple, counts: list[int]) -> tuple:
+        """An episode's memory repeated for each of its queries."""
+        idx = torch.repeat_interleave(torch.arange(len(counts)), torch.tensor(counts))
+        return tuple(m[idx] for m in mem)
+
+    def loss(self, episodes: list[tuple[list, list]]) -> torch.Tensor:
+        """Mean cross-entropy of every query's output symbols and end, given its episode."""
+        mem = self._expand(
+            self.encode_study([s for s, _ in episodes]), [len(q) for _, q in episodes]
+        )
+        seqs, starts = [], []
+        for _, queries in episodes:
+            for inp, out in queries:
+                q = self.ids(inp.split() + [ARROW])
+                seqs.append(q + self.ids(out.split()) + [self.index[EOS]])
+                starts.append(len(q))
+        n = max(map(len, seqs))
+        seq = torch.zeros(len(seqs), n, dtype=torch.long)
+        target = torch.full((len(seqs), n), -100, dtype=torch.long)
+        for i, (s, k) in enumerate(zip(seqs, starts, strict=True)):
+            seq[i, : len(s)] = torch.tensor(s)
+            target[i, k - 1 : len(s) - 1] = torch.tensor(s[k:])
+        logp = self.log_probs(mem, seq[:, :-1])
+        return F.nll_loss(logp.reshape(-1, logp.shape[-1]), target[:, :-1].reshape(-1))
+
+    @torch.no_grad()
+    def answer(self, study: list[tuple[str, str]], queries: list[str], max_out: int) -> list[str]:
+        """Greedy outputs for `queries` given one study set."""
+        return self.answer_batch([(study, queries)], max_out)[0]
+
+    @torch.no_grad()
+    def answer_batch(self, episodes: list[tuple[list, list[str]]], max_out: int) -> list[list[str]]:
+        mem = self._expand(
+            self.encode_study([s for s, _ in episodes]), [len(q) for _, q in episodes]
+        )
+        prompts = [self.ids(q.split() + [ARROW]) for _, qs in episodes for q in qs]
+        n = max(map(len, prompts))
+        width = min(n + max_out + 1, self.cfg.max_len)
+        seq = torch.zeros(len(prompts), width, dtype=torch.long)
+        for i, p in enumerate(prompts):
+            seq[i, : len(p)] = torch.tensor(p)
+        start = torch.tensor([len(p) for p in prompts])
+        length = start.clone()
+        done = torch.zeros(len(prompts), dtype=torch.bool)
+        allowed = torch.full((len(self.cfg.vocab),), float("-inf"))
+        eos = self.index[EOS]
+        allowed[[eos, *self.ids(list(self.cfg.outputs))]] = 0.0
+        while True:  # each step runs the decoder on the unfinished rows only
+            live = torch.nonzero(~done & (length < width)).flatten()
+            if len(live) == 0:
+                break
+            cur = int(length[live].max())
+            logp = self.log_probs(tuple(m[live] for m in mem), seq[live, :cur], at=length[live] - 1)
+            nxt = (logp + allowed).argmax(-1)
+            done[live[nxt == eos]] = True
+            grow = live[nxt != eos]
+            seq[grow, length[grow]] = nxt[nxt != eos]
+            length[grow] += 1
+        words = [
+            [self.cfg.vocab[t] for t in seq[i, start[i] : length[i]].tolist()]
+            for i in range(len(prompts))
+        ]
+        out, k = [], 0
+        for _, qs in episodes:
+            out.append([" ".join(o) for o in words[k : k + len(qs)]])
+            k += len(qs)
+        return out
+
+    @torch.no_grad()
+    def represent(self, episodes: list[tuple[list, list[str]]]) -> torch.Tensor:
+        """Each query's decoder state at its arrow: what the model has read before answering."""
+        mem = self._expand(
+            self.encode_study([s for s, _ in episodes]), [len(q) for _, q in episodes]
+        )
+        prompts = [self.ids(q.split() + [ARROW]) for _, qs in episodes for q in qs]
+        seq = torch.zeros(len(prompts), max(map(len, prompts)), dtype=torch.long)
+        for i, p in enumerate(prompts):
+            seq[i, : len(p)] = torch.tensor(p)
+        h = self.hidden(mem[0], mem[1], seq)
+        return h[torch.arange(len(prompts)), torch.tensor([len(p) - 1 for p in prompts])]
