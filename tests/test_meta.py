@@ -170,6 +170,20 @@ def test_checkpoint_reused_and_keyed_by_recipe(tmp_path):
     assert mt.checkpoint_path(tmp_path, other) != path
 
 
+def test_ablation_has_no_pointer(tmp_path):
+    """Recipe(copy=False) trains a model whose output is the vocabulary's softmax alone."""
+    recipe = mt.Recipe("grammar", copy=False, **TINY)
+    model, _ = mt.load(mt.train(recipe, tmp_path))
+    assert model.cfg.copy is False
+    study = [("w0", "s0"), ("w1", "s1")]
+    mem = model.encode_study([study])
+    seq = torch.tensor([model.ids("w0 ->".split())])
+    h = model.norm(model.hidden(mem[0], mem[1], seq))
+    expected = torch.log_softmax(model.out(h), -1)
+    assert torch.allclose(model.log_probs(mem, seq), expected)
+    assert mt.config("scan", copy=False).copy is False and mt.config("scan").copy is True
+
+
 def test_curriculum_grows_query_length():
     recipe = mt.Recipe("grammar", steps=100, curriculum=0.5)
     assert mt.max_words(recipe, 0) == 1 and mt.max_words(recipe, 50) == gr.MAX_WORDS
@@ -343,8 +357,13 @@ def test_default_checkpoint_missing(tmp_path, monkeypatch):
     (tmp_path / "book").mkdir()
     (tmp_path / "_toc.yml").write_text("root: book/00_intro\n")
     monkeypatch.setenv("DISTINV_ROOT", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="run the chapter first"):
+    with pytest.raises(FileNotFoundError, match="no grammar checkpoint recorded"):
         mx.default_checkpoint()
+    (tmp_path / "_build" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "_build" / "checkpoints" / "meta.json").write_text('{"grammar": "g.pt"}')
+    assert mx.default_checkpoint("grammar") == tmp_path / "_build" / "checkpoints" / "g.pt"
+    with pytest.raises(FileNotFoundError, match="no scan checkpoint recorded"):
+        mx.default_checkpoint("scan")
 
 
 PARENT = """

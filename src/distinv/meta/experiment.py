@@ -201,18 +201,20 @@ def map_episode(
 
 
 def default_checkpoint(world: str = "grammar") -> Path:
-    """The chapter's default run records its checkpoints' paths in _build/checkpoints/meta.json."""
+    """The checkpoint of `world` that the chapter's default run recorded, by file name, in
+    _build/checkpoints/meta.json (beside the checkpoints)."""
     import json
 
     from distinv.paths import project_root
 
     index = project_root() / "_build" / "checkpoints" / "meta.json"
-    if not index.is_file():
+    recorded = json.loads(index.read_text()) if index.is_file() else {}
+    if world not in recorded:
         raise FileNotFoundError(
-            f"no meta-learning checkpoints recorded at {index}: run the chapter "
-            "first (distinv run 08_meta)"
+            f"no {world} checkpoint recorded in {index}: run the chapter first "
+            "(distinv run 08_meta)"
         )
-    return Path(json.loads(index.read_text())[world])
+    return index.parent / recorded[world]
 
 
 def solve(

@@ -64,6 +64,7 @@ def config(world: str, d_model: int = 64, layers: int = 2, copy: bool = True) ->
         dec_layers=layers,
         ff=2 * d_model,
         max_len=max_len,
+        copy=copy,
     )
 
 
