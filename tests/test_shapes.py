@@ -1,0 +1,231 @@
+"""The shapes world: renderer, rules and parser, measures, and the generators' contracts."""
+
+import numpy as np
+import pytest
+import torch
+
+from distinv import shapes
+from distinv.shapes import experiment as ex
+from distinv.shapes import models, rules, world
+from distinv.shapes import train as st
+
+
+def test_render_shapes_range_and_seed():
+    F = rules.CELLS[::97]
+    a, b = world.render(F, 1), world.render(F, 1)
+    assert a.shape == (len(F), 32, 32, 3) and a.dtype == np.float32
+    assert 0 <= a.min() and a.max() <= 1
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, world.render(F, 2))  # nuisance differs with the seed
+    exact = world.render(F, 1, nuisance=False)
+    assert np.array_equal(exact, world.render(F, 2, nuisance=False))
+
+
+def test_render_one_dict_and_names():
+    one = shapes.render({"shape": "heart", "hue": "blue", "scale": 0, "x": 3, "y": "y5"})
+    assert one.shape == (32, 32, 3)
+    idx = world.check({"shape": "heart", "hue": "blue", "scale": 0, "x": 3, "y": "y5"})
+    assert idx.tolist() == [[3, 4, 0, 3, 5]]
+
+
+def test_objects_are_several_pixels_and_grow_with_scale():
+    for s in range(len(world.SHAPES)):
+        cover = []
+        for c in range(len(world.SCALES)):
+            im = world.render([[s, 0, c, 4, 4]], nuisance=False)[0]
+            cover.append(float((im[..., 0] > 0.3).sum()))
+        assert cover[0] >= 9, (s, cover)  # at least 3x3 pixels
+        assert all(a < b for a, b in zip(cover, cover[1:], strict=False)), (s, cover)
+
+
+def test_colour_and_position_follow_the_factors():
+    im = world.render([[0, 4, 2, 0, 7]], nuisance=False)[0]  # blue square, bottom left
+    ys, xs = np.nonzero(im.sum(-1) > 0.6)
+    assert xs.mean() < 12 and ys.mean() > 20
+    assert im[ys, xs, 2].mean() > im[ys, xs, 0].mean() + 0.3
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ({"shape": "dog", "hue": 0, "scale": 0, "x": 0, "y": 0}, "shape must be one of"),
+        ({"shape": 0, "hue": 9, "scale": 0, "x": 0, "y": 0}, "hue must be an index 0..5"),
+        ({"shape": 0, "hue": 0, "scale": 0, "x": 0}, "missing"),
+        ({"shape": 0, "hue": 0, "scale": 0, "x": 0, "y": 0, "z": 1}, "unknown"),
+        ([[0, 0, 4, 0, 0]], "scale must be an index 0..3"),
+        ([[0, 0, 0, 0]], "shape (N, 5)"),
+        ([[0.5, 0, 0, 0, 0]], "integers"),
+    ],
+)
+def test_bad_factors_name_the_factor(bad, says):
+    with pytest.raises(ValueError, match=None) as e:
+        world.check(bad)
+    assert says in str(e.value), str(e.value)
+
+
+def test_split_counts_and_training_support():
+    assert len(rules.combos((0, 1))) == 12
+    assert len(rules.combos(2)) == 39 and len(rules.combos(3)) == 45
+    d = rules.distribution(rules.BASE_RULES, max_distance=1)
+    support = rules.CELLS[d.p > 0]
+    assert (rules.distance(support) <= 1).all()
+    assert len(np.unique(support[:, 3:], axis=0)) == world.GRID**2  # every position is trained
+
+
+def test_base_rules_hold_on_samples():
+    F = rules.distribution(rules.BASE_RULES).sample(3000, 0)
+    for r in rules.parse(rules.BASE_RULES):
+        if r.per_sample:
+            assert r.holds(F).all(), r
+    corr = np.corrcoef(F[:, 2], F[:, 3])[0, 1]
+    assert corr > 0.3, corr
+    G = rules.distribution(rules.edit(rules.BASE_RULES, "size shrinks with x")).sample(3000, 0)
+    assert np.corrcoef(G[:, 2], G[:, 3])[0, 1] < -0.3
+
+
+def test_parse_forms_and_edit_replaces_subject():
+    r = rules.parse("Hearts are blue ; no squares; size shrinks with x; no y0")
+    assert r == [rules.Are(3, 4), rules.No(0, 0), rules.Couple(2, 3, -1), rules.No(4, 0)]
+    new = rules.edit(rules.BASE_RULES, "hearts are blue")
+    assert rules.Are(3, 0) not in new and rules.Are(3, 4) in new and rules.Are(2, 0) in new
+    new = rules.edit(rules.BASE_RULES, "x grows with size")  # the same pair: replaced
+    assert sum(isinstance(q, rules.Couple) for q in new) == 1
+    assert [str(q) for q in rules.parse("no hearts; size grows with y")] == [
+        "no hearts", "size grows with y"]  # fmt: skip
+    assert rules.slug("hearts are blue; no squares") == "hearts_are_blue__no_squares"
+
+
+@pytest.mark.parametrize(
+    ("request_", "says"),
+    [
+        ("dogs are red", "unknown shape 'dogs'"),
+        ("hearts are pink", "hues: red, yellow"),
+        ("hue grows with x", "not ordered"),
+        ("weight grows with x", "unknown factor 'weight'"),
+        ("x grows with x", "itself"),
+        ("no purple", "accepted forms"),
+        ("make it pretty", "accepted forms"),
+        ("", "non-empty"),
+        ("hearts are red;", "empty clause"),
+        ("hearts are red; hearts are blue", "two things"),
+    ],
+)
+def test_bad_requests_list_what_is_accepted(request_, says):
+    with pytest.raises(ValueError) as e:
+        rules.parse(request_)
+    assert says in str(e.value), str(e.value)
+
+
+def test_rules_that_leave_nothing_are_an_error():
+    with pytest.raises(ValueError, match="leave no image"):
+        rules.distribution("no squares; no ellipses; no triangles; no hearts")
+
+
+def test_tv():
+    p = np.array([0.5, 0.5, 0.0])
+    assert rules.tv(p, p) == 0
+    assert rules.tv(p, np.array([0.0, 0.0, 1.0])) == 1
+
+
+def test_sample_is_seeded():
+    a, fa = shapes.sample("no squares", 20, seed=3)
+    b, fb = shapes.sample("no squares", 20, seed=3)
+    assert np.array_equal(a, b) and np.array_equal(fa, fb) and (fa[:, 0] != 0).all()
+
+
+def test_requests_at_distance():
+    R = ex.requests(2, 3, 0)
+    assert len(R) == 39 * 3 and (rules.distance(R) == 2).all()
+    assert len(np.unique(R[:, :3], axis=0)) == 39
+
+
+def _generated(requested, read):
+    return ex.Generated(np.zeros((len(read), 32, 32, 3), np.float32), requested, read,
+                        np.zeros((len(read), 4)))  # fmt: skip
+
+
+def test_grade_edit_perfect_and_broken():
+    request = "hearts are blue"
+    dist = rules.distribution(rules.edit(rules.BASE_RULES, request))
+    F = dist.sample(4000, 0)
+    e = ex.grade_edit(_generated(F, F), request)
+    assert e.obeyed == {"hearts are blue": 1.0} and e.intact == 1.0
+    assert e.intact_tv["size grows with x"] < 0.05
+    wrong = F.copy()
+    wrong[F[:, 0] == 3, 1] = 0  # every heart comes out red
+    wrong[F[:, 0] == 2, 1] = 1  # and every triangle yellow: an untouched rule broken
+    e = ex.grade_edit(_generated(F, wrong), request)
+    assert e.obeyed["hearts are blue"] == 0.0
+    assert e.intact == pytest.approx(1 - (F[:, 0] == 2).mean())
+    e = ex.grade_edit(_generated(F, F), "size shrinks with x")  # graded as a histogram
+    assert e.tv["size shrinks with x"] > 0.2  # F was drawn with size growing with x
+
+
+def test_accuracy_frechet_and_hull():
+    F = rules.CELLS[:10]
+    per, prod = ex.accuracy(F, F)
+    assert prod == 1 and (per == 1).all()
+    G = F.copy()
+    G[::2, 1] = (G[::2, 1] + 1) % 6
+    assert ex.accuracy(G, F)[1] == 0.5
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(2000, 3))
+    assert ex.frechet(a, a) == pytest.approx(0, abs=1e-6)
+    assert ex.frechet(a, a + 1) == pytest.approx(3, rel=0.01)
+    X = rng.uniform(-1, 1, (200, 2))
+    assert ex.outside(X, np.array([[0.0, 0.0], [5.0, 5.0]])) == 0.5
+
+
+def test_judge_rejects_nan():
+    oracle = models.Oracle().eval()
+    bad = np.full((2, 32, 32, 3), np.nan, np.float32)
+    with pytest.raises(ValueError, match="NaN"):
+        ex.judge(bad, rules.CELLS[:2], oracle)
+
+
+def test_nearest_copies_the_nearest_training_image():
+    X, F = shapes.sample(rules.distribution(rules.BASE_RULES, max_distance=1), 300, 0)
+    near = st.Nearest(X, F)
+    out = near.generate(F[:5])
+    for i in range(5):  # an exact training request gets a training image of its own factors
+        assert any(np.array_equal(out[i], X[j]) for j in np.flatnonzero((F == F[i]).all(1)))
+    far = near.generate([[3, 4, 0, 0, 0]])  # a small blue heart: nothing in training is near
+    j = next(j for j in range(len(X)) if np.array_equal(far[0], X[j]))
+    assert rules.distance(F[j : j + 1])[0] <= 1
+
+
+def test_generators_are_seeded_and_shaped():
+    X, F = shapes.sample(rules.distribution(rules.BASE_RULES, max_distance=1), 64, 0)
+    ae, losses = st.train_autoencoder(X, 3, 0, batch=16)
+    assert len(losses) == 3
+    dif = st.train_diffusion(ae, X, F, 4, 0, batch=16, snapshots=2)
+    assert sorted(dif.snapshots) == [2, 4]
+    a = dif.generate(F[:3], seed=5, guidance=2.0, steps=3)
+    assert a.shape == (3, 32, 32, 3) and np.array_equal(a, dif.generate(F[:3], 5, 2.0, 3))
+    cvae = st.train_cvae(X, F, 3, 0, batch=16)
+    b = cvae.generate(F[:3], seed=5)
+    assert b.shape == (3, 32, 32, 3) and np.array_equal(b, cvae.generate(F[:3], seed=5))
+    assert 0 <= a.min() and a.max() <= 1 and 0 <= b.min() and b.max() <= 1
+
+
+def test_training_is_deterministic():
+    X, F = shapes.sample(rules.distribution(rules.BASE_RULES, max_distance=1), 64, 0)
+    w = [st.train_autoencoder(X, 3, 7, batch=16)[0].state_dict() for _ in range(2)]
+    assert all(torch.equal(w[0][k], w[1][k]) for k in w[0])
+
+
+def test_oracle_heads():
+    out = models.Oracle()(torch.zeros(2, 3, 32, 32))
+    assert [o.shape[1] for o in out] == list(world.CARD)
+
+
+def test_generate_draws_the_edited_world_and_reads_it():
+    X, F = shapes.sample(rules.distribution(rules.BASE_RULES, max_distance=1), 100, 0)
+    oracle = models.Oracle().eval()
+    g = ex.generate(st.Nearest(X, F).generate, oracle, "no squares", 12, seed=1,
+                    base=rules.BASE_RULES)  # fmt: skip
+    assert g.images.shape == (12, 32, 32, 3) and g.read.shape == (12, 5)
+    assert (g.requested[:, 0] != 0).all()  # the edit: no squares asked for
+    assert rules.Are(3, 0).holds(g.requested).all()  # the untouched base rule still holds
+    with pytest.raises(ValueError, match="unknown shape"):
+        ex.generate(st.Nearest(X, F).generate, oracle, "dogs are red", 4, base=rules.BASE_RULES)
