@@ -131,7 +131,8 @@ class Diffusion:
                 tt = torch.full((len(f),), float(t))
                 eps = net(z, tt, f)
                 if guidance != 1.0:
-                    eps = net(z, tt, null) + guidance * (eps - net(z, tt, null))
+                    free = net(z, tt, null)
+                    eps = free + guidance * (eps - free)
                 a, a_next = models.alpha_bar(t), models.alpha_bar(t_next)
                 x0 = ((z - (1 - a).sqrt() * eps) / a.sqrt()).clamp(-X0_CLIP, X0_CLIP)
                 z = a_next.sqrt() * x0 + (1 - a_next).sqrt() * eps
