@@ -230,6 +230,22 @@ def cmd_arc_eval(args) -> int:
     return 0
 
 
+def cmd_invent(args) -> int:
+    from distinv import invent
+    from distinv.invent import run as invent_run
+
+    cls = invent.world_class(args.world)
+    if args.help_requests:
+        print(cls.REQUESTS)
+        return 0
+    if args.request is None:
+        raise DistinvError(f"give a request in quotes (see distinv invent {args.world} "
+                           "--help-requests)")  # fmt: skip
+    report = invent_run.invent(args.world, args.request, args.n, args.seed, args.out, args.sources)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="distinv", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
@@ -317,6 +333,20 @@ def parser() -> argparse.ArgumentParser:
     ms.set_defaults(fn=cmd_meta_solve)
 
     arc_budget, arc_cap = 60_000, 120.0  # distinv.arc.solver's BUDGET and CAP (a test checks)
+    i = sub.add_parser("invent", help="change a world's rule on request; generate and check")
+    i.add_argument("world", help="language, physics or shapes")
+    i.add_argument("request", nargs="?", help='e.g. "gravity is 10%% stronger"')
+    i.add_argument("--n", type=int, default=200, help="samples to generate (default 200)")
+    i.add_argument("--seed", type=int, default=0)
+    i.add_argument("--out", help="folder for samples and report.json (default: print only)")
+    i.add_argument("--help-requests", action="store_true", help="list the request language")
+    i.add_argument(
+        "--sources",
+        default="auto",
+        help="folder of chapter runs to load models from (default: the book's)",
+    )
+    i.set_defaults(fn=cmd_invent)
+
     a = sub.add_parser("arc", help="ARC-AGI-1 program search").add_subparsers(
         dest="arc", required=True
     )

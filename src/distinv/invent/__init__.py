@@ -1,0 +1,70 @@
+"""The distribution inventor (book/10_invent.md): one interface, three worlds.
+
+    inv = invent.for_world("physics").fit()            # the chapter's models; trains the critic
+    rules = inv.extract(observed)                      # named rules with values and their spread
+    changed = inv.modify(rules, "gravity is 10% stronger")
+    samples = inv.generate(changed, n=1000, seed=0)    # a new distribution: samples, not one answer
+    report = inv.check(samples, changed)               # the critic: each sample's score
+    grade = inv.grade(samples, changed)                # the reference labeller: obeyed and intact
+
+Worlds: `language` (SCAN-shaped languages; the meta-learner of 08_meta), `physics` (the ball
+worlds; the law inference and learned simulator of 06_physics), `shapes` (the visual world; the
+oracle and generators of 09_shapes). Each world reads requests in its own small language, parsed
+by one parser (`Inventor.parse`, listed by `Inventor.REQUESTS`); clauses join with ';'. A request
+that is not understood is a ValueError listing what the world accepts, before anything is made.
+
+Each world's parts, learned and given, are listed in its module's docstring and in the chapter's
+given/learned table; the reference labellers (the SCAN interpreter, the simulator, the renderer's
+truth and the oracle's reading) only grade, never generate.
+"""
+
+from __future__ import annotations
+
+from distinv.invent.common import Check, Critic, Grade, auroc, mmd
+
+WORLDS = ("language", "physics", "shapes")
+CHAPTERS = {"language": "08_meta", "physics": "06_physics", "shapes": "09_shapes"}
+
+# Fixed before any run: development requests (the only ones a design choice may look at) and test
+# requests (looked at only to report), per world; they differ in laws, values, words and
+# combinations (tests/test_invent.py checks that no clause is shared).
+DEV = {
+    "language": ("jump means walk", "left and right swap", "twice means thrice"),
+    "physics": ("gravity is 10% stronger", "no friction", "restitution is 0.7"),
+    "shapes": ("hearts are blue", "no squares", "size shrinks with x"),
+}
+TEST = {
+    "language": ("look means run", "and and after swap", "walk means I_TURN_RIGHT I_JUMP",
+                 "run and look swap; right means left"),
+    "physics": ("gravity is 30% weaker", "damping is 0.25", "restitution is 0.4; friction is 0.2"),
+    "shapes": ("triangles are green", "no large", "ellipses are yellow; no x0",
+               "size grows with y"),
+}  # fmt: skip
+# The insight carried back: invented worlds the blind physics model also trains on. None has
+# gravity within CARRY_MARGIN of a test split's, and none varies gravity in time.
+CARRY = ("gravity is 14", "gravity is 17", "gravity is 20")
+CARRY_MARGIN = 0.10
+
+
+def world_class(world: str):
+    """The Inventor class of a world (no model is loaded)."""
+    if world == "language":
+        from distinv.invent.language import LanguageInventor as cls
+    elif world == "physics":
+        from distinv.invent.physics import PhysicsInventor as cls
+    elif world == "shapes":
+        from distinv.invent.shapes import ShapesInventor as cls
+    else:
+        raise ValueError(f"unknown world {world!r}; known: {', '.join(WORLDS)}")
+    return cls
+
+
+def for_world(world: str, sources: str = "auto", **options):
+    """The inventor of `world`, reading its chapter's models from `sources` (see
+    `distinv.artifacts.run_folder`); `options` go to its constructor."""
+    return world_class(world)(sources=sources, **options)
+
+
+__all__ = ["CARRY", "CARRY_MARGIN", "CHAPTERS", "DEV", "TEST", "WORLDS", "Check", "Critic",
+           "Grade", "auroc", "for_world", "mmd",
+           "world_class"]  # fmt: skip

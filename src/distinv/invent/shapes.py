@@ -1,0 +1,281 @@
+"""The shapes world's inventor: the visual chapter's oracle and generator, and a trained critic.
+
+- extract: the oracle (learned, 09_shapes) reads each observed image's factors; rules are then
+  induced by hand-written tests over those readings in the edit language (given): "<shape>s are
+  <hue>" where at least ARE_SUPPORT of that shape's images share one hue, "no <value>" for a value
+  read in under NO_SUPPORT of them, "size grows|shrinks with x|y" where the rank correlation is
+  beyond COUPLE_SUPPORT. The factor histogram read is kept beside them.
+- modify: the visual chapter's edit parser (`distinv.shapes.rules.edit`, given).
+- generate: factors drawn from the changed rules' joint distribution, images from the chosen
+  generator of 09_shapes (latent diffusion or the conditional VAE, learned).
+- check: the critic (learned here): an MLP on the oracle's frozen features and an encoding of one
+  per-sample rule, trained on fully crossed renders with random rules, near misses among them (a
+  hue one step away, a neighbouring value), and never on a rule of the chapter's requests. A
+  sample's score is the product over the rule set's per-sample rules; distribution-level rules
+  ("size grows with x") are graded on the whole sample, not by the critic.
+- grade: the oracle's reading (its own accuracy is reported by 09_shapes) against the truth, the
+  base world's rules (`rules.BASE_RULES`) edited by the request.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+from distinv import artifacts
+from distinv.invent.common import Check, Critic, Grade, auroc
+from distinv.shapes import experiment as ex
+from distinv.shapes import rules as R
+from distinv.shapes import train as st
+from distinv.shapes import world
+
+ARE_SUPPORT, NO_SUPPORT, COUPLE_SUPPORT = 0.95, 0.005, 0.2
+N_VALUES = sum(world.CARD)  # every factor value, one slot each in a rule's encoding
+GENERATORS = ("latent_diffusion", "cvae")
+
+
+@dataclass
+class Rules:
+    """A rule set of the shapes world, and (when extracted) the factor histogram it came from."""
+
+    rules: tuple
+    read: np.ndarray | None = None  # (n, 5) factors the oracle read, when extracted
+    changed: tuple = ()  # the rules a request put in
+
+    def __str__(self) -> str:
+        return "; ".join(map(str, self.rules))
+
+
+@dataclass
+class Samples:
+    images: np.ndarray  # (n, 32, 32, 3)
+    requested: np.ndarray  # (n, 5): the factors each image was asked for
+
+
+def encode(rule) -> np.ndarray:
+    """One per-sample rule as a vector: [Are, its shape, its hue, No, its value] one-hot."""
+    v = np.zeros(2 + world.CARD[0] + world.CARD[1] + N_VALUES, np.float32)
+    if isinstance(rule, R.Are):
+        v[0], v[2 + rule.shape], v[2 + world.CARD[0] + rule.hue] = 1, 1, 1
+    elif isinstance(rule, R.No):
+        v[1] = 1
+        v[2 + world.CARD[0] + world.CARD[1] + sum(world.CARD[: rule.factor]) + rule.value] = 1
+    else:
+        raise ValueError(f"the critic scores per-sample rules only, not {rule}")
+    return v
+
+
+def _random_rule(f: np.ndarray, rng: np.random.Generator, banned: set):
+    """A rule about an image with factors f: often one it breaks by a near miss."""
+    for _ in range(100):
+        u = rng.random()
+        if u < 0.5:  # about its own shape: its hue (obeyed) or one step away (a near miss)
+            h = (f[1] + rng.choice([0, 0, -1, 1, rng.integers(6)])) % world.CARD[1]
+            rule = R.Are(int(f[0]), int(h))
+        elif u < 0.65:  # about another shape: holds whatever the hue
+            rule = R.Are(int((f[0] + rng.integers(1, world.CARD[0])) % world.CARD[0]),
+                         int(rng.integers(world.CARD[1])))  # fmt: skip
+        else:  # a value it has (broken) or a neighbouring one (obeyed)
+            j = int(rng.integers(len(world.CARD)))
+            v = int((f[j] + rng.choice([0, 0, -1, 1])) % world.CARD[j])
+            rule = R.No(j, v)
+        if str(rule) not in banned:
+            return rule
+    raise RuntimeError("every rule near this image is held out")
+
+
+class ShapesInventor:
+    name = "shapes"
+    REQUESTS = (
+        "shapes requests (the visual chapter's edit language), clauses joined by ';':\n"
+        "  <shape>s are <hue>              e.g. hearts are blue\n"
+        "  no <value>                      e.g. no squares, no huge, no x0\n"
+        "  <factor> grows|shrinks with <factor>   ordered factors: size, x, y\n"
+        f"shapes: {', '.join(world.SHAPES)}; hues: {', '.join(world.HUES)}; "
+        f"scales: {', '.join(world.SCALES)}; positions x0..x7, y0..y7"
+    )
+
+    def __init__(self, sources: str = "auto", generator: str = "cvae", n_critic: int = 20000,
+                 critic_steps: int = 2000, held_out: tuple[str, ...] = (),
+                 seed: int = 0):  # fmt: skip
+        if generator not in GENERATORS:
+            raise ValueError(f"unknown generator {generator!r}; known: {', '.join(GENERATORS)}")
+        self.sources, self.generator, self.seed = sources, generator, seed
+        self.n_critic, self.critic_steps = n_critic, critic_steps
+        self.held_out = tuple(held_out)  # requests whose rules the critic never trains on
+        self.critic: Critic | None = None
+
+    # --- the parts -----------------------------------------------------------------------------
+
+    def fit(self, base=None) -> ShapesInventor:
+        """Load the oracle and generators of 09_shapes; train the critic."""
+        saved = artifacts.load("09_shapes", "shapes", self.sources)
+        self.oracle = saved["oracle"]
+        d, g, k = saved["diffusion"], saved["guidance"], saved["sample_steps"]
+        c, t = saved["cvae"], saved["temperature"]
+        self.makers = {"latent_diffusion": lambda F, s: d.generate(F, s, guidance=g, steps=k),
+                       "cvae": lambda F, s: c.generate(F, s, temperature=t)}  # fmt: skip
+        banned = {str(r) for q in self.held_out for r in R.parse(q) if r.per_sample}
+        rng = np.random.default_rng([self.seed, 1])
+        F = st.uniform_cells(self.n_critic, self.seed + 1)
+        H = st.read(self.oracle, world.render(F, rng))[1]
+        rule = [_random_rule(f, rng, banned) for f in F]
+        X = np.concatenate([H, np.stack([encode(r) for r in rule])], 1)
+        y = np.array([r.holds(f[None])[0] for r, f in zip(rule, F, strict=True)], np.float32)
+        self.critic = Critic(steps=self.critic_steps, seed=self.seed).fit(X, y, "shapes critic")
+        self.critic_balance = float(y.mean())
+        return self
+
+    def with_generator(self, generator: str) -> ShapesInventor:
+        """The same fitted inventor (oracle, critic) with the other generator."""
+        if generator not in GENERATORS:
+            raise ValueError(f"unknown generator {generator!r}; known: {', '.join(GENERATORS)}")
+        other = copy.copy(self)
+        other.generator = generator
+        return other
+
+    def parse(self, request: str) -> list:
+        return R.parse(request)
+
+    @staticmethod
+    def observe(n: int, seed: int) -> np.ndarray:
+        """n images of the base world as the generator was trained on it (the split)."""
+        return R.sample(R.distribution(R.BASE_RULES, max_distance=1), n, seed)[0]
+
+    @staticmethod
+    def save(samples: Samples, folder) -> None:
+        np.savez_compressed(folder / "samples.npz", images=(samples.images * 255).astype(np.uint8),
+                            factors=samples.requested)  # fmt: skip
+
+    @staticmethod
+    def describe(rules: Rules) -> str:
+        return str(rules)
+
+    def extract(self, observed: np.ndarray) -> Rules:
+        """Rules induced from images: the oracle reads them, hand-written tests name the rules."""
+        read = st.read(self.oracle, observed)[0]
+        found = []
+        for s in range(world.CARD[0]):
+            hues = read[read[:, 0] == s, 1]
+            if len(hues):
+                top = np.bincount(hues, minlength=world.CARD[1])
+                if top.max() >= ARE_SUPPORT * len(hues):
+                    found.append(R.Are(s, int(top.argmax())))
+        for j, card in enumerate(world.CARD):
+            share = np.bincount(read[:, j], minlength=card) / len(read)
+            found += [R.No(j, v) for v in np.flatnonzero(share < NO_SUPPORT)]
+        for a, b in (("scale", "x"), ("scale", "y")):
+            ia, ib = world.FACTORS.index(a), world.FACTORS.index(b)
+            rho = _spearman(read[:, ia], read[:, ib])
+            if abs(rho) > COUPLE_SUPPORT:
+                found.append(R.Couple(ia, ib, 1 if rho > 0 else -1))
+        return Rules(tuple(found), read)
+
+    def modify(self, rules: Rules, request: str) -> Rules:
+        """The request's rules replace those on the same subject (`rules.edit`); a value the
+        request names (the shape and hue of "hearts are blue") is no longer banned."""
+        named = {(0, r.shape) for r in R.parse(request) if isinstance(r, R.Are)}
+        named |= {(1, r.hue) for r in R.parse(request) if isinstance(r, R.Are)}
+        kept = [r for r in rules.rules
+                if not (isinstance(r, R.No) and (r.factor, r.value) in named)]  # fmt: skip
+        new = R.edit(kept, request)
+        R.distribution(new)  # ValueError now if the changed rules leave no image
+        return Rules(new, None, tuple(R.parse(request)))
+
+    def generate(self, rules: Rules, n: int, seed: int = 0) -> Samples:
+        if n < 1:
+            raise ValueError(f"need n >= 1 samples, got {n}")
+        F = R.distribution(rules.rules).sample(n, np.random.default_rng(seed))
+        images = self.makers[self.generator](F, seed + 1)
+        if not np.isfinite(images).all():
+            raise ValueError("the generator made NaN or infinite pixels")
+        return Samples(images, F)
+
+    def check(self, samples: Samples, rules: Rules) -> Check:
+        return Check(self.score(samples.images, rules.rules))
+
+    def score(self, images: np.ndarray, rule_set) -> np.ndarray:
+        """The critic's probability that each image obeys every per-sample rule of rule_set."""
+        H = st.read(self.oracle, images)[1]
+        out = np.ones(len(images))
+        for r in (r for r in rule_set if r.per_sample):
+            code = np.repeat(encode(r)[None], len(images), 0)
+            out *= self.critic.score(np.concatenate([H, code], 1))
+        return out
+
+    # --- grading, by the truth --------------------------------------------------------------------
+
+    @staticmethod
+    def truth(request: str):
+        """The true changed world: the base world's rules edited by the request."""
+        return R.edit(R.BASE_RULES, request)
+
+    def grade(self, samples: Samples, request: str) -> Grade:
+        read, features = st.read(self.oracle, samples.images)
+        changed = R.parse(request)
+        new = self.truth(request)
+        untouched = [r for r in new if r not in changed]
+        obeyed = np.full(len(read), np.nan)
+        for r in (r for r in changed if r.per_sample):
+            c = r.concerns(samples.requested)
+            ok = r.obeyed(read)
+            obeyed[c] = np.where(np.isnan(obeyed[c]), ok[c], np.fmin(obeyed[c], ok[c]))
+        intact = np.ones(len(read), bool)
+        for r in (r for r in untouched if r.per_sample):
+            intact &= r.holds(read)
+        dist = R.distribution(new)
+        tv = {str(r): R.tv(r.histogram(read), dist.marginal(r))
+              for r in new if not r.per_sample}  # fmt: skip
+        return Grade(obeyed, intact, {"tv": tv, "read": read, "features": features})
+
+    def distance(self, read: np.ndarray, request: str) -> float:
+        """Total variation between the (shape, hue, scale) histogram read and the truth's."""
+        p = R.distribution(self.truth(request)).p
+        idx = np.ravel_multi_index(R.CELLS[:, :3].T, world.CARD[:3])
+        q = np.bincount(idx, p, minlength=np.prod(world.CARD[:3]))
+        h = np.bincount(np.ravel_multi_index(read[:, :3].T, world.CARD[:3]),
+                        minlength=np.prod(world.CARD[:3]))  # fmt: skip
+        return R.tv(h, q)
+
+    def critic_auroc(self, request: str, n: int, seed: int) -> float:
+        """How well the critic tells true images of the changed world (concerned by a changed
+        per-sample rule) from near misses that break only that rule."""
+        new, changed = self.truth(request), [r for r in R.parse(request) if r.per_sample]
+        if not changed:
+            return float("nan")
+        rng = np.random.default_rng(seed)
+        good = R.distribution(new).sample(4 * n, rng)
+        good = good[np.any([r.concerns(good) for r in changed], 0)][:n]
+        bad = good.copy()
+        for f in bad:  # break one changed rule that concerns it, by a near miss
+            r = next(r for r in changed if r.concerns(f[None])[0])
+            if isinstance(r, R.Are):
+                f[1] = (r.hue + rng.choice([-1, 1])) % world.CARD[1]
+            else:
+                f[r.factor] = r.value
+        pos = self.score(world.render(good, rng), new)
+        neg = self.score(world.render(bad, rng), new)
+        return auroc(pos, neg)
+
+    def novelty(self, samples: Samples, grade: Grade, request: str, base_images: np.ndarray,
+                n_true: int, seed: int, dims: int = 4) -> tuple[float, float]:  # fmt: skip
+        """(fraction of correct generated images outside the hull of the base images, the same
+        for true images of the changed world), in `dims` principal components of the oracle's
+        features of the base images."""
+        base_h = st.read(self.oracle, base_images)[1]
+        basis = ex.pca(base_h, dims)
+        hull_pts = ex.project(base_h, basis)
+        gen = ex.project(grade.extra["features"][grade.correct], basis)
+        true_images, _ = R.sample(self.truth(request), n_true, seed)
+        true = ex.project(st.read(self.oracle, true_images)[1], basis)
+        return ex.outside(hull_pts, gen), ex.outside(hull_pts, true)
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy.stats import spearmanr
+
+    if a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(spearmanr(a, b).statistic)

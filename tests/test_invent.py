@@ -1,0 +1,228 @@
+"""The distribution inventor: request parsers, the changed worlds, the critic and measures, the
+artifacts it loads, and the command line. Nothing here needs a chapter's trained models."""
+
+import random
+
+import numpy as np
+import pytest
+
+from distinv import artifacts, invent, physics
+from distinv.cli import main
+from distinv.invent import common
+from distinv.invent import language as lang
+from distinv.invent import physics as iphys
+from distinv.invent import shapes as ishapes
+from distinv.meta import scan_episodes as se
+from distinv.scan import grammar as scan
+from distinv.scan import mods as scan_mods
+from distinv.shapes import rules as R
+
+PARSERS = {"language": lang.parse, "physics": iphys.parse, "shapes": R.parse}
+
+
+def _clauses(request):
+    return {" ".join(c.split()) for c in request.split(";")}
+
+
+def test_requests_parse_and_dev_and_test_share_no_clause():
+    for w in invent.WORLDS:
+        for r in invent.DEV[w] + invent.TEST[w]:
+            assert PARSERS[w](r)
+        dev = set().union(*map(_clauses, invent.DEV[w]))
+        test = set().union(*map(_clauses, invent.TEST[w]))
+        assert not dev & test, (w, dev & test)
+        # a test request is never a development one with its value changed only in wording
+        assert not set(invent.DEV[w]) & set(invent.TEST[w])
+
+
+def test_carry_back_requests_stay_away_from_every_test_split():
+    for r in invent.CARRY:
+        ((law, how, g),) = iphys.parse(r)
+        assert law == "gravity" and how == "value"
+        for test_g in (physics.MOON, physics.JUPITER):
+            assert abs(g - test_g) > invent.CARRY_MARGIN * test_g
+        top = physics.TRAIN["gravity"][1] * (1 + physics.NEAR)  # iid and near lie below this
+        assert g > top * (1 + invent.CARRY_MARGIN)
+
+
+def test_physics_parser():
+    assert iphys.parse("gravity is 10% stronger") == [("gravity", "scale", pytest.approx(1.1))]
+    assert iphys.parse("no friction; restitution is 0.5") == [
+        ("friction", "value", 0.0), ("restitution", "value", 0.5)]  # fmt: skip
+    assert iphys.parse("damping is 20% weaker") == [("damping", "scale", pytest.approx(0.8))]
+    bad = ["", "gravity is 10% stronker", "no gravitas", "gravity is x", "gravity is nan",
+           "gravity is -1", "gravity is 100% weaker", "gravity is 1; gravity is 2",
+           "gravity is 10% stronger and", "gravity is 1;"]  # fmt: skip
+    for b in bad:
+        with pytest.raises(ValueError) as e:
+            iphys.parse(b)
+        assert "\n" not in str(e.value)  # one line
+    with pytest.raises(ValueError, match="restitution larger than 1"):
+        iphys.apply(np.array([[9.8, 0.1, 0.9, 0.1]]), "restitution is 20% stronger")
+
+
+def test_physics_apply_changes_only_the_named_law():
+    L = np.array([[9.8, 0.1, 0.8, 0.05], [5.0, 0.2, 0.7, 0.1]])
+    out = iphys.apply(L, "gravity is 10% stronger; no damping")
+    assert np.allclose(out[:, 0], L[:, 0] * 1.1) and np.all(out[:, 3] == 0)
+    assert np.array_equal(out[:, 1:3], L[:, 1:3])
+
+
+def test_physics_overlap_counts_gravity_near_a_test_split():
+    tests = physics.paired_splits(4, 0, n_steps=2, splits=("jupiter", "timevarying"))
+    inv = iphys.starts(4, 0, 1 / 30)
+    inv.worlds = [physics.World(gravity=g) for g in (14.0, 24.0, 27.0, 30.0)]
+    assert iphys.overlap(inv, tests, 0.1) == {"jupiter": 2, "timevarying": 0}
+
+
+def test_physics_starts_and_critic_features():
+    s = iphys.starts(6, 3, 1 / 30)
+    assert s.states.shape == (6, 1, 2, 4) and s.present.sum(1).tolist() == [1, 2] * 3
+    data = physics.dataset("iid", 4, 0, n_steps=iphys.CRITIC_FRAMES)
+    L = np.array([[w.gravity, w.friction, w.restitution, w.damping] for w in data.worlds])
+    X = iphys.features(data, L)
+    assert X.shape[0] == 4 and np.isfinite(X).all()
+    with pytest.raises(ValueError, match="reads"):
+        iphys.features(data.subset(np.arange(4), 5), L)
+
+
+def test_physics_near_miss_moves_one_law_within_range():
+    rng = np.random.default_rng(0)
+    L = np.tile([9.8, 0.0, 1.0, 0.0], (200, 1))
+    law = rng.integers(0, 4, 200)
+    out = iphys._near_miss(L, rng, law)
+    changed = out != L
+    assert (changed.sum(1) == 1).all() and (changed.argmax(1) == law).all()
+    assert (out >= 0).all() and (out[:, 2] <= 1).all()
+
+
+@pytest.mark.parametrize("mod", scan_mods.MODIFICATIONS[:4] + scan_mods.MODIFICATIONS[5:])
+def test_language_of_a_request_is_the_compositional_chapters_modification(mod):
+    request = "; ".join(mod.instructions)
+    ours = lang.language(request)
+    for c in random.Random(0).sample(scan.commands(), 300):
+        assert se.interpret(ours, c) == mod.label(c)
+
+
+def test_language_swaps_of_every_class():
+    for req in (
+        "run and look swap",
+        "twice and thrice swap",
+        "and and after swap",
+        "right means left",
+        "walk means I_TURN_RIGHT I_JUMP",
+        "thrice means twice",
+    ):
+        L = lang.language(req)
+        changes = lang.parse(req)
+        for c in random.Random(1).sample(scan.commands(), 200):
+            plain, stand_in = lang.rewrite(c, changes)
+            out = []
+            for a in se.interpret(se.BASE, plain).split():  # the rewrite answered by the truth
+                prim = next((p for p in stand_in if f"I_{p.upper()}" == a), None)
+                out += list(stand_in[prim]) if prim else [a]
+            assert " ".join(out) == se.interpret(L, c), (req, c)
+
+
+def test_language_parser_errors_are_one_line():
+    bad = ["", "jump means twice", "skip means walk", "jump and jump swap", "jump is walk",
+           "walk means I_A I_B I_C I_D I_E", "jump means walk; jump means run", "turn means walk",
+           "twice means I_WALK", "jump means walk and", "left and walk swap"]  # fmt: skip
+    for b in bad:
+        with pytest.raises(ValueError) as e:
+            lang.parse(b)
+        assert "\n" not in str(e.value)
+
+
+def test_language_near_miss_differs():
+    rng = random.Random(0)
+    for c in random.Random(2).sample(scan.commands(), 100):
+        out = scan.interpret(c)
+        assert lang.near_miss(out, rng) != out
+
+
+def test_levenshtein():
+    assert lang.levenshtein("a b c".split(), "a c".split()) == 1
+    assert lang.levenshtein([], "a b".split()) == 2
+
+
+def test_shapes_encoding_and_random_rules_respect_the_held_out():
+    assert ishapes.encode(R.Are(3, 4)).sum() == 3
+    assert ishapes.encode(R.No(2, 1)).sum() == 2
+    with pytest.raises(ValueError):
+        ishapes.encode(R.Couple(2, 3, 1))
+    banned = {"hearts are blue", "no large"}
+    rng = np.random.default_rng(0)
+    F = R.CELLS[rng.integers(0, len(R.CELLS), 500)]
+    rules_ = [ishapes._random_rule(f, rng, banned) for f in F]
+    assert not {str(r) for r in rules_} & banned
+    labels = np.array([r.holds(f[None])[0] for r, f in zip(rules_, F, strict=True)])
+    assert 0.2 < labels.mean() < 0.8  # near misses among them
+
+
+def test_shapes_modify_lifts_a_ban_the_request_contradicts():
+    inv = ishapes.ShapesInventor.__new__(ishapes.ShapesInventor)
+    base = ishapes.Rules(tuple(R.parse("no blue; no squares; hearts are red")))
+    out = inv.modify(base, "hearts are blue")
+    assert str(out) == "no squares; hearts are blue" and list(out.changed) == R.parse(
+        "hearts are blue"
+    )
+    with pytest.raises(ValueError):
+        inv.modify(ishapes.Rules(tuple(R.parse("no hearts"))), "no ellipses; no squares; "
+                   "no triangles")  # fmt: skip
+
+
+def test_auroc_mmd_and_check():
+    assert common.auroc([2, 3], [0, 1]) == 1.0 and common.auroc([0, 1], [2, 3]) == 0.0
+    assert common.auroc([1, 1], [1, 1]) == 0.5
+    assert np.isnan(common.auroc([], [1]))
+    a = np.random.default_rng(0).normal(size=(50, 3))
+    assert abs(common.mmd(a, a)) < 1e-12 and common.mmd(a, a + 3) > 0.1
+    c = common.Check(np.array([0.9, 0.2, 0.5]))
+    assert c.accepted == pytest.approx(2 / 3) and c.keep().tolist() == [True, False, True]
+
+
+def test_grade_summary_skips_unconcerned_samples():
+    g = common.Grade([1, np.nan, 0, 1], [1, 1, np.nan, 0])
+    assert g.summary() == {"obeyed": pytest.approx(2 / 3), "intact": pytest.approx(2 / 3)}
+    assert g.correct.tolist() == [True, True, False, False]
+    assert g.summary(np.array([False, True, False, False]))["obeyed"] != g.summary()["obeyed"]
+
+
+def test_critic_learns_a_separable_rule_and_is_seeded():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = (X[:, 0] + X[:, 1] > 0).astype(float)
+    a = common.Critic(steps=300, seed=1).fit(X, y).score(X)
+    b = common.Critic(steps=300, seed=1).fit(X, y).score(X)
+    assert np.array_equal(a, b)
+    assert common.auroc(a[y == 1], a[y == 0]) > 0.95
+    with pytest.raises(ValueError):
+        common.Critic().fit(np.full((3, 2), np.nan), np.ones(3))
+
+
+def test_artifacts_roundtrip_and_missing_runs(tmp_path):
+    run = tmp_path / "runs" / "06_physics"
+    run.mkdir(parents=True)
+    artifacts.save("physics", {"x": 1}, run)
+    with pytest.raises(FileNotFoundError, match="no finished run"):
+        artifacts.load("06_physics", "physics", tmp_path / "runs")
+    (run / "run.json").write_text("{}")
+    assert artifacts.load("06_physics", "physics", tmp_path / "runs") == {"x": 1}
+    with pytest.raises(FileNotFoundError, match="missing"):
+        artifacts.load("06_physics", "other", tmp_path / "runs")
+    assert not list(run.glob("*.partial"))
+
+
+def test_world_class_and_cli(capsys, tmp_path):
+    with pytest.raises(ValueError, match="unknown world"):
+        invent.world_class("plants")
+    assert main(["invent", "physics", "--help-requests"]) == 0
+    assert "stronger|weaker" in capsys.readouterr().out
+    assert main(["invent", "plants", "x"]) == 2
+    # a request that is not understood is refused before any model is looked for
+    assert main(["invent", "physics", "gravity is 10% stronker", "--sources", str(tmp_path)]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    assert main(["invent", "shapes", "hearts are blue", "--sources", str(tmp_path)]) == 2
+    assert "no finished run of 09_shapes" in capsys.readouterr().err
+    assert main(["invent", "language"]) == 2
