@@ -91,13 +91,15 @@ class _MLP(nn.Module):
         self.register_buffer("std", torch.ones(n_in))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net((x - self.mean) / self.std).squeeze(-1)
+        out = self.net((x - self.mean) / self.std).squeeze(-1)
+        return out.mean(-1) if x.ndim == 3 else out  # rows of frames: one function, averaged
 
 
 class Critic:
     """A classifier of (rule encoding, sample features) rows: the probability that the sample
     obeys the rules. Trained by logistic loss on positives and near-miss negatives; standardised
-    inputs; Adam on minibatches; fixed steps; seeded."""
+    inputs; Adam on minibatches; fixed steps; seeded. Rows of shape (n, frames, features) are
+    scored by one MLP per frame whose logits are averaged over the frames."""
 
     def __init__(self, width: int = 64, steps: int = 1500, lr: float = 2e-3, batch: int = 256,
                  seed: int = 0):  # fmt: skip
@@ -110,9 +112,10 @@ class Critic:
             raise ValueError("the critic needs as many finite rows as labels, at least one")
         seed_everything(self.seed)
         Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
-        net = self.net = _MLP(X.shape[1], self.width)
-        net.mean.copy_(Xt.mean(0))
-        net.std.copy_(Xt.std(0).clamp_min(1e-6))
+        net = self.net = _MLP(X.shape[-1], self.width)
+        flat = Xt.reshape(-1, X.shape[-1])
+        net.mean.copy_(flat.mean(0))
+        net.std.copy_(flat.std(0).clamp_min(1e-6))
         gen = torch.Generator().manual_seed(self.seed)
         loss_fn = nn.BCEWithLogitsLoss()
 

@@ -201,7 +201,7 @@ def levenshtein(a: list[str], b: list[str]) -> int:
 
 def near_miss(output: str, rng: random.Random) -> str:
     """An output one small step wrong: an action replaced, inserted or dropped, or a repeated
-    block once more or once fewer."""
+    block once more or once fewer; never longer than MAX_OUT actions (what the model reads)."""
     acts = output.split()
     for _ in range(20):
         u, out = rng.random(), list(acts)
@@ -215,9 +215,9 @@ def near_miss(output: str, rng: random.Random) -> str:
         else:
             k = rng.randint(1, max(1, len(out) // 2))
             out = out + out[-k:] if rng.random() < 0.5 else out[:-k] or out
-        if out != acts:
+        if out != acts and len(out) <= se.MAX_OUT:
             return " ".join(out)
-    return " ".join([*acts, acts[-1]])
+    return " ".join(acts[:-1] if len(acts) > 1 else [*acts, acts[-1]])
 
 
 class LanguageInventor:

@@ -129,15 +129,16 @@ def starts(n: int, seed: int, dt: float) -> physics.Trajectories:
 
 
 def features(data: physics.Trajectories, laws: np.ndarray, frames: int = CRITIC_FRAMES):
-    """The critic's input rows: laws (scaled), radii, presence, and the first `frames` frames'
-    states with their differences to the next frame."""
+    """The critic's input, (n, frames, 24): per frame, the laws (scaled), radii, presence, the
+    state and its difference to the next frame; the critic scores each frame with one function."""
     s = data.states[:, : frames + 1]
     if s.shape[1] < frames + 1:
         raise ValueError(f"the critic reads {frames + 1} frames, the samples have {s.shape[1]}")
-    d = np.diff(s, axis=1)
     n = len(data)
-    return np.concatenate([laws / SCALE, data.radius, data.present.astype(float),
-                           s[:, :-1].reshape(n, -1), d.reshape(n, -1)], 1)  # fmt: skip
+    d = np.diff(s, axis=1).reshape(n, frames, -1)
+    const = np.concatenate([laws / SCALE, data.radius, data.present.astype(float)], 1)
+    return np.concatenate([np.repeat(const[:, None], frames, 1), s[:, :-1].reshape(n, frames, -1),
+                           d], 2)  # fmt: skip
 
 
 def _near_miss(L: np.ndarray, rng: np.random.Generator, law: np.ndarray) -> np.ndarray:
