@@ -250,7 +250,8 @@ class LanguageInventor:
         self.critic.fit(np.concatenate(X), np.array(y), "language critic")
         return self
 
-    def parse(self, request: str) -> list[Change]:
+    @staticmethod
+    def parse(request: str) -> list[Change]:
         return parse(request)
 
     @staticmethod

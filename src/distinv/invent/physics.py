@@ -187,7 +187,8 @@ class PhysicsInventor:
         self.critic.fit(X, y, "physics critic")
         return self
 
-    def parse(self, request: str):
+    @staticmethod
+    def parse(request: str):
         return parse(request)
 
     def observe(self, n: int, seed: int) -> physics.Trajectories:
@@ -278,7 +279,7 @@ class PhysicsInventor:
         scale = float(np.median(d[d > 0]))
         return mmd(gen, true, scale), mmd(base, true, scale)
 
-    def critic_auroc(self, rules: Laws, request: str, n: int, seed: int) -> float:
+    def critic_auroc(self, rules: Laws, n: int, seed: int) -> float:
         """The critic on true trajectories of the changed world (positives) against trajectories
         whose changed law is a near miss of the one asked for (negatives), each told the laws
         asked for; only samples where the near miss shows in the critic's frames count."""

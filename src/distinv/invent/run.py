@@ -78,8 +78,7 @@ def invent(world: str, request: str, n: int = 200, seed: int = 0, out: str | Pat
     from distinv.invent import world_class
 
     cls = world_class(world)
-    inv = cls(sources=sources)
-    inv.parse(request)  # a request that is not understood stops here, before any model loads
+    cls.parse(request)  # a request that is not understood stops here, before any model loads
     if n < 2:
         raise ValueError(f"need --n >= 2 samples, got {n}")
     options = {"held_out": (request,)} if world == "shapes" else {}

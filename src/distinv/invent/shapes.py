@@ -34,6 +34,7 @@ from distinv.shapes import world
 ARE_SUPPORT, NO_SUPPORT, COUPLE_SUPPORT = 0.95, 0.005, 0.2
 N_VALUES = sum(world.CARD)  # every factor value, one slot each in a rule's encoding
 GENERATORS = ("latent_diffusion", "cvae")
+HULL_DIMS = 4  # principal components of the oracle's features the novelty hull lives in
 
 
 @dataclass
@@ -136,7 +137,8 @@ class ShapesInventor:
         other.generator = generator
         return other
 
-    def parse(self, request: str) -> list:
+    @staticmethod
+    def parse(request: str) -> list:
         return R.parse(request)
 
     @staticmethod
@@ -260,7 +262,7 @@ class ShapesInventor:
         return auroc(pos, neg)
 
     def novelty(self, samples: Samples, grade: Grade, request: str, base_images: np.ndarray,
-                n_true: int, seed: int, dims: int = 4) -> tuple[float, float]:  # fmt: skip
+                n_true: int, seed: int, dims: int = HULL_DIMS) -> tuple[float, float]:  # fmt: skip
         """(fraction of correct generated images outside the hull of the base images, the same
         for true images of the changed world), in `dims` principal components of the oracle's
         features of the base images."""
