@@ -145,3 +145,17 @@ def test_dropped_items_is_a_proper_subsequence():
     assert not binding.dropped_items(right, right)  # nothing dropped
     assert not binding.dropped_items("WALK JUMP", right)  # out of order
     assert not binding.dropped_items("JUMP LOOK", right)  # a symbol that is not there
+
+
+def test_windows_name_classes_and_pad_the_ends():
+    w = binding.windows("X means jump . do X .", 1, 2)
+    assert len(w) == 7
+    assert w[0] == ("", "VAR", "means", "ACTION") and w[-1] == ("VAR", ".", "", "")
+
+
+def test_novel_windows_finds_what_training_lacks():
+    seen = ["X means jump . do X then Y then Z ."]  # a three-item query
+    longer = ["X means jump . do X then Y then Z then A ."]
+    assert binding.novel_windows(longer, seen, 2, 2) == 1.0  # `then V then V then` is new
+    assert binding.novel_windows(longer, seen, 1, 2) == 0.0  # every four-token window occurs
+    assert binding.novel_windows(seen, seen, 2, 2) == 0.0

@@ -210,9 +210,10 @@ def test_mlx_loss_and_gradients_match_torch(splits, straight):
     x, lengths = binding.encode_programs([e.program for e in batch])
     ys = experiment._targets([e.output for e in batch], binding.CTC_IDS, None)
 
-    def mlx_loss(m):
-        log_probs = m(mx.array(x.numpy().astype(np.int32)))
-        return binding_mlx.ctc_loss(log_probs, lengths.numpy(), ys, model.cfg.frames)
+    def mlx_loss(m):  # with straight-through choices, the write cost is part of both losses
+        return binding_mlx.training_loss(
+            m, mx.array(x.numpy().astype(np.int32)), lengths.numpy(), ys
+        )
 
     value, grads = mnn.value_and_grad(twin, mlx_loss)(twin)
     assert value.item() == pytest.approx(loss.item(), rel=1e-5)
@@ -346,3 +347,62 @@ def test_fresh_slots_answer_every_name_where_the_old_binder_fails():
         if old[s] < 1.0:
             break
     assert min(old.values()) < 1.0, old
+
+
+def test_writes_cost_only_once_choices_are_straight_through(splits):
+    """The write cost is part of the loss in the straight-through phase and not before; a model
+    built with PREVIOUS pays nothing for its writes."""
+    torch.manual_seed(0)
+    batch = splits.train[:16]
+    model = binding.build("binding")
+    free = binding.build("binding", **dict(binding.PREVIOUS))
+    model.train(), free.train()
+    x, lengths = binding.encode_programs([e.program for e in batch])
+    ctc = {}
+    for hard in (False, True):
+        model.binder.hard = hard
+        torch.manual_seed(1)  # the same Gumbel samples for both losses
+        loss = experiment._loss(model, batch)
+        torch.manual_seed(1)
+        out = model(x)
+        ys = experiment._targets([e.output for e in batch], binding.CTC_IDS, None)
+        target = torch.tensor([s for y in ys for s in y])
+        ctc[hard] = slot_model.ctc_loss(
+            out["log_probs"], lengths, target, torch.tensor([len(y) for y in ys]), model.cfg.frames
+        )
+        cost = model.cfg.write_cost * slot_model.write_cost(out["gate"], lengths)
+        want = ctc[hard] + cost if hard else ctc[hard]
+        assert loss.item() == pytest.approx(want.item(), rel=1e-6), hard
+        assert cost.item() > 0  # random weights write somewhere
+    assert free.cfg.write_cost == 0
+
+
+def test_query_writes_counts_writes_at_query_tokens_only():
+    """A model whose gate is open everywhere writes at every query token; one whose gate is shut
+    writes at none."""
+    model = binding.build("binding")
+    programs = ["X means jump . do X then X .", "A means run . B means A . do B left twice ."]
+    head = model.controller[-1]
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.zero_()
+        head.bias[0] = 5.0  # the write gate's logit
+        assert binding.query_writes(model, programs) == 1.0
+        head.bias[0] = -5.0
+        assert binding.query_writes(model, programs) == 0.0
+
+
+def test_build_takes_binding_settings_only_for_the_binding_model():
+    assert binding.build("binding", frames=7).cfg.frames == 7
+    with pytest.raises(ValueError, match="takes no binding-model settings"):
+        binding.build("lstm", frames=7)
+
+
+def test_load_names_a_checkpoint_of_an_older_version(tmp_path):
+    model = binding.build("binding")
+    path = binding.save(model, tmp_path / "old.pt")
+    ckpt = torch.load(path, weights_only=True)
+    ckpt["config"]["emit_window"] = 2  # a field the first versions had
+    torch.save(ckpt, path)
+    with pytest.raises(ValueError, match="older version"):
+        binding.load(path)

@@ -215,3 +215,23 @@ def dropped_items(pred: str, right: str) -> bool:
     p, r = pred.split(), right.split()
     it = iter(r)
     return len(p) < len(r) and all(any(a == b for b in it) for a in p)
+
+
+def _word_class(word: str) -> str:
+    return "VAR" if word in VARIABLES else "ACTION" if word in ACTIONS else word
+
+
+def windows(program: str, before: int, after: int) -> list[tuple[str, ...]]:
+    """Per token, the words from `before` before it to `after` after it, with names and actions
+    replaced by their class ("VAR", "ACTION") and the ends padded with "": what a model that sees
+    that window of roles can tell apart, if it learned one role per class."""
+    words = [""] * before + [_word_class(w) for w in program.split()] + [""] * after
+    return [tuple(words[i : i + before + 1 + after]) for i in range(len(words) - before - after)]
+
+
+def novel_windows(programs: list[str], seen: list[str], before: int, after: int) -> float:
+    """Fraction of `programs` with a window (see `windows`) that no `seen` program has."""
+    known = {w for p in seen for w in windows(p, before, after)}
+    return sum(any(w not in known for w in windows(p, before, after)) for p in programs) / max(
+        1, len(programs)
+    )

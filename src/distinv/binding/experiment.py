@@ -76,18 +76,28 @@ def _is_mlx(model) -> bool:
     return type(model).__module__.endswith("model_mlx")
 
 
-def build(model: str, binder: str = "fresh", backend: str = "torch"):
-    """A fresh model by name: binding (with its binder; torch or MLX), transformer or lstm."""
+# Settings that differ from the chapter's binding model in its ablations: the previous version
+# (writes free), and an executor that sees four tokens (t-1 .. t+2) with room for a whole item's
+# output at one position.
+PREVIOUS = (("write_cost", 0.0),)
+NARROW = (("emit_before", 1), ("emit_after", 2), ("frames", 8))
+
+
+def build(model: str, binder: str = "fresh", backend: str = "torch", **config):
+    """A fresh model by name: binding (with its binder and any other BindingConfig field; torch or
+    MLX), transformer or lstm."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
     if model == "binding":
-        cfg = slot_model.BindingConfig(len(IN_IDS) + 1, len(SYMBOLS) + 1, binder=binder)
+        cfg = slot_model.BindingConfig(len(IN_IDS) + 1, len(SYMBOLS) + 1, binder=binder, **config)
         model = slot_model.BindingModel(cfg)
         if backend == "mlx":  # the same initial weights as torch: the twins differ only in backend
             from distinv.binding import model_mlx as binding_mlx
 
             return binding_mlx.load_torch_state(binding_mlx.BindingModel(cfg), model.state_dict())
         return model
+    if config:
+        raise ValueError(f"{model} takes no binding-model settings, got {', '.join(config)}")
     if backend == "mlx":
         raise ValueError(f"{model} runs in torch only; the MLX twin is the binding model's")
     if model in seq2seq.KINDS:
@@ -102,8 +112,13 @@ def _loss(model: torch.nn.Module, batch: list[data.Example]) -> torch.Tensor:
         ys = _targets(outputs, CTC_IDS, None)
         target = torch.tensor([s for y in ys for s in y])
         target_lengths = torch.tensor([len(y) for y in ys])
-        log_probs = model(x)["log_probs"]
-        return slot_model.ctc_loss(log_probs, lengths, target, target_lengths, model.cfg.frames)
+        out = model(x)
+        loss = slot_model.ctc_loss(
+            out["log_probs"], lengths, target, target_lengths, model.cfg.frames
+        )
+        if model.binder.hard and model.cfg.write_cost:  # the straight-through phase
+            loss = loss + model.cfg.write_cost * slot_model.write_cost(out["gate"], lengths)
+        return loss
     return seq2seq.loss(model, x, seq2seq.pad(_targets(outputs, SEQ_IDS, seq2seq.END)))
 
 
@@ -167,12 +182,8 @@ def _train_mlx(model, examples, steps, batch_size, lr, seed, hard_from, log_ever
 
     gen = torch.Generator().manual_seed(seed)
     opt = optim.Adam(learning_rate=lr, bias_correction=True)  # as torch's (MLX: off by default)
-    frames = model.cfg.frames
 
-    def loss_fn(model, x, lengths, ys):
-        return binding_mlx.ctc_loss(model(x), lengths, ys, frames)
-
-    value_and_grad = mnn.value_and_grad(model, loss_fn)
+    value_and_grad = mnn.value_and_grad(model, binding_mlx.training_loss)
     history, start = [], time.perf_counter()
     model.train()
     for step in progress(range(1, steps + 1), desc=desc):
@@ -232,6 +243,7 @@ class Job:
     binder: str = "fresh"
     backend: str = "torch"
     seed: int | None = None  # initialisation, sampling and batches; None: train_all's seed
+    config: tuple[tuple[str, object], ...] = ()  # BindingConfig fields that differ, e.g. PREVIOUS
 
 
 def _train_job(job: Job, examples, steps, batch_size, lr, seed, hard_from, threads):
@@ -240,7 +252,7 @@ def _train_job(job: Job, examples, steps, batch_size, lr, seed, hard_from, threa
     torch.set_num_threads(threads)
     seed = seed if job.seed is None else job.seed
     seed_everything(seed)
-    model = build(job.model, job.binder, job.backend)
+    model = build(job.model, job.binder, job.backend, **dict(job.config))
     history = train(model, examples, steps, batch_size, lr, seed, hard_from, desc=job.name)
     return to_torch_state(model), history
 
@@ -272,7 +284,7 @@ def train_all(
             done = list(pool.map(_train_job, jobs, *[[a] * len(jobs) for a in args]))
     out = {}
     for job, (state, history) in zip(jobs, done, strict=True):
-        model = build(job.model, job.binder, job.backend)
+        model = build(job.model, job.binder, job.backend, **dict(job.config))
         if _is_mlx(model):
             from distinv.binding import model_mlx as binding_mlx
 
@@ -345,7 +357,13 @@ def load(path: str | Path) -> slot_model.BindingModel:
             f"no binding checkpoint at {path}: run the chapter first (distinv run 04_binding)"
         )
     ckpt = torch.load(path, weights_only=True)
-    model = slot_model.BindingModel(slot_model.BindingConfig(**ckpt["config"]))
+    try:
+        cfg = slot_model.BindingConfig(**ckpt["config"])
+    except TypeError as e:  # a field this version no longer has
+        raise ValueError(
+            f"{path} holds a binding model of an older version ({e}): run the chapter again"
+        ) from None
+    model = slot_model.BindingModel(cfg)
     model.load_state_dict(ckpt["state"])
     return model.eval()
 
@@ -380,6 +398,21 @@ def trace(model: slot_model.BindingModel, program: str) -> dict:
         "write": (out["write_slot"][0]).numpy(),  # (T, N) the slot written at each position
         "literal": out["literal"][0, :, 0].numpy(),  # (T,) 1 where a token stands for itself
     }
+
+
+@torch.no_grad()
+def query_writes(model: slot_model.BindingModel, programs: list[str]) -> float:
+    """Fraction of query tokens (those of the last statement, `do ...`) at which the model writes
+    at test time; no program needs a write there."""
+    model.eval()
+    x, lengths = encode_programs(programs)
+    gate = model(x)["gate"][..., 0]
+    writes = tokens = 0
+    for row, (program, n) in enumerate(zip(programs, lengths.tolist(), strict=True)):
+        query = len(program.split(" . ")[-1].split())  # `do ... .`: the query and the final dot
+        writes += int(gate[row, n - query : n].sum())
+        tokens += query
+    return writes / tokens
 
 
 @torch.no_grad()

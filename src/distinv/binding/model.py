@@ -12,18 +12,23 @@ token does), a *key* (which slot it names) and a *value* (what it stands for as 
   a learned gate mixes its literal value with what its slot holds. A controller that sees the roles
   of the last `write_window` tokens decides whether to write, which of those tokens names the slot
   and which one's resolved value is stored; a write overwrites the slot.
-- BoundVariableExecutor emits `frames` output symbols per position from the roles of the
-  surrounding `2 emit_window + 1` tokens: each is blank, a learned constant symbol, or the symbol
-  read from the resolved value of a token it points to. The frames are aligned to the target by CTC.
+- BoundVariableExecutor emits `frames` output symbols per position from the roles of the tokens
+  `emit_before` before to `emit_after` after it: each is blank, a learned constant symbol, or the
+  symbol read from the resolved value of a token it points to. The frames are aligned to the target
+  by CTC.
+
+Training adds a cost per write (`write_cost`, once the choices are straight-through): a write that
+no later read depends on costs nothing in the CTC loss, so without it such writes are never
+unlearned, and a longer program that does read the slot afterwards gets a wrong value.
 
 The choices of controller and executor (write or not, which token, literal or not) are softmaxes and
 sigmoids early in training, straight-through once the binder's samples are (config `straight`), and
 their argmax or threshold at test time.
 
 Given as structure: the slots and their number, that the tokens of a program get distinct slots
-("fresh"), the left-to-right pass, the window sizes, that a write overwrites and a read copies, and
-that output is emitted monotonically. Learned: which tokens are variables, when to write and what,
-what every keyword does (and, without "fresh", which slot each name uses).
+("fresh"), the left-to-right pass, the window sizes, that a write overwrites and a read copies, that
+output is emitted monotonically, and that a write costs. Learned: which tokens are variables, when
+to write and what, what every keyword does (and, without "fresh", which slot each name uses).
 """
 
 from __future__ import annotations
@@ -49,10 +54,12 @@ class BindingConfig:
     d_value: int = 32
     hidden: int = 128
     write_window: int = 4  # a write at t sees the roles of tokens t-3 .. t
-    emit_window: int = 2  # frames at t see the roles of tokens t-2 .. t+2
+    emit_before: int = 2  # frames at t see the roles of tokens t-2 .. t+2
+    emit_after: int = 2
     frames: int = 6  # output frames per input position
     binder: str = "fresh"  # "fresh" (st with free slots only), "st", "argmax" or "soft"
     straight: bool = True  # once the binder turns straight-through, so do the other choices
+    write_cost: float = 0.01  # training loss per write per token, from the straight-through phase
 
     def __post_init__(self):
         if self.binder not in BINDERS:
@@ -178,7 +185,7 @@ class BoundVariableExecutor(nn.Module):
     def __init__(self, cfg: BindingConfig):
         super().__init__()
         self.cfg = cfg
-        width = 2 * cfg.emit_window + 1
+        width = cfg.emit_before + 1 + cfg.emit_after
         self.mlp = nn.Sequential(nn.Linear(width * cfg.d_role, cfg.hidden), nn.ReLU())
         self.mode = nn.Linear(cfg.hidden, cfg.frames * 3)  # blank, constant, value
         self.const = nn.Linear(cfg.hidden, cfg.frames * (cfg.n_out - 1))
@@ -188,12 +195,12 @@ class BoundVariableExecutor(nn.Module):
     def forward(self, roles: torch.Tensor, resolved: torch.Tensor, straight: bool = False):
         """roles (B, T, d_role), resolved (B, T, d_value) -> log_probs (B, T * frames, n_out)."""
         c, (B, T, _) = self.cfg, roles.shape
-        e, K = c.emit_window, c.frames
-        h = self.mlp(_windows(roles, e, e).flatten(2))
+        b, a, K = c.emit_before, c.emit_after, c.frames
+        h = self.mlp(_windows(roles, b, a).flatten(2))
         mode = self.mode(h).view(B, T, K, 3).log_softmax(-1)
         const = self.const(h).view(B, T, K, -1).log_softmax(-1)
         pointer = _pick(self.pointer(h).view(B, T, K, -1), not self.training, straight)
-        value = torch.einsum("btkw,btwd->btkd", pointer, _windows(resolved, e, e))
+        value = torch.einsum("btkw,btwd->btkd", pointer, _windows(resolved, b, a))
         read = self.out(value).log_softmax(-1)
         symbol = torch.logaddexp(mode[..., 1:2] + const, mode[..., 2:3] + read)
         log_probs = torch.cat([mode[..., :1], symbol], dim=-1)
@@ -245,6 +252,11 @@ class BindingModel(nn.Module):
         return dict(
             log_probs=log_probs, slots=slots, gate=gate, literal=literal, write_slot=write_slot
         )
+
+
+def write_cost(gate: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Writes per token of the batch: gate (B, T, 1), padding already 0; lengths (B,) tokens."""
+    return gate.sum() / lengths.sum()
 
 
 def ctc_loss(log_probs: torch.Tensor, lengths: torch.Tensor, targets, target_lengths, frames: int):

@@ -103,7 +103,7 @@ class VariableMemory(nn.Module):
 class BoundVariableExecutor(nn.Module):
     def __init__(self, cfg: BindingConfig):
         super().__init__()
-        width = 2 * cfg.emit_window + 1
+        width = cfg.emit_before + 1 + cfg.emit_after
         self.cfg = cfg
         self.mlp = [nn.Linear(width * cfg.d_role, cfg.hidden), nn.ReLU()]
         self.mode = nn.Linear(cfg.hidden, cfg.frames * 3)
@@ -113,14 +113,14 @@ class BoundVariableExecutor(nn.Module):
 
     def __call__(self, roles: mx.array, resolved: mx.array, straight: bool = False) -> mx.array:
         c, (B, T, _) = self.cfg, roles.shape
-        e, K = c.emit_window, c.frames
-        h = _windows(roles, e, e).reshape(B, T, -1)
+        b, a, K = c.emit_before, c.emit_after, c.frames
+        h = _windows(roles, b, a).reshape(B, T, -1)
         for layer in self.mlp:
             h = layer(h)
         mode = _log_softmax(self.mode(h).reshape(B, T, K, 3))
         const = _log_softmax(self.const(h).reshape(B, T, K, -1))
         pointer = _pick(self.pointer(h).reshape(B, T, K, -1), not self.training, straight)
-        value = mx.einsum("btkw,btwd->btkd", pointer, _windows(resolved, e, e))
+        value = mx.einsum("btkw,btwd->btkd", pointer, _windows(resolved, b, a))
         read = _log_softmax(self.out(value))
         symbol = mx.logaddexp(mode[..., 1:2] + const, mode[..., 2:3] + read)
         return mx.concatenate([mode[..., :1], symbol], axis=-1).reshape(B, T * K, -1)
@@ -146,6 +146,10 @@ class BindingModel(nn.Module):
 
     def __call__(self, tokens: mx.array) -> mx.array:
         """tokens (B, T) int32, 0 = padding -> log_probs (B, T * frames, n_out)."""
+        return self.forward(tokens)[0]
+
+    def forward(self, tokens: mx.array) -> tuple[mx.array, mx.array]:
+        """tokens (B, T) int32 -> log_probs (B, T * frames, n_out) and the write gate (B, T, 1)."""
         c, (B, T) = self.cfg, tokens.shape
         w, hard = c.write_window, not self.training
         st = self.training and c.straight and self.binder.hard
@@ -169,7 +173,8 @@ class BindingModel(nn.Module):
             value = mx.einsum("bw,bwd->bd", value_at[:, t], mx.stack(resolved[-w:], axis=1))
             slot = write_slot[:, t][..., None]
             mem = mem * (1 - slot) + slot * value[:, None, :]
-        return self.executor(roles * valid, mx.stack(resolved[w - 1 :], axis=1) * valid, st)
+        resolved = mx.stack(resolved[w - 1 :], axis=1) * valid
+        return self.executor(roles * valid, resolved, st), gate
 
 
 def load_torch_state(model: BindingModel, state: dict) -> BindingModel:
@@ -184,6 +189,15 @@ def greedy_decode(log_probs: mx.array, lengths: np.ndarray, frames: int) -> list
     """Best symbol per frame, repeats merged, blanks dropped: (B, T * frames, n_out) -> ids."""
     best = np.array(mx.argmax(log_probs, axis=-1)).tolist()
     return collapse(best, (np.asarray(lengths) * frames).tolist())
+
+
+def training_loss(model: BindingModel, x: mx.array, lengths: np.ndarray, ys: list[list[int]]):
+    """torch's `experiment._loss`: CTC, plus the write cost once choices are straight-through."""
+    log_probs, gate = model.forward(x)
+    loss = ctc_loss(log_probs, lengths, ys, model.cfg.frames)
+    if model.binder.hard and model.cfg.write_cost:
+        loss = loss + model.cfg.write_cost * gate.sum() / float(np.sum(lengths))
+    return loss
 
 
 def ctc_loss(log_probs: mx.array, lengths: np.ndarray, targets: list[list[int]], frames: int):
