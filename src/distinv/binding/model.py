@@ -59,7 +59,7 @@ class BindingConfig:
     frames: int = 6  # output frames per input position
     binder: str = "fresh"  # "fresh" (st with free slots only), "st", "argmax" or "soft"
     straight: bool = True  # once the binder turns straight-through, so do the other choices
-    write_cost: float = 0.01  # training loss per write per token, from the straight-through phase
+    write_cost: float = 0.1  # training loss per write per token, from the straight-through phase
 
     def __post_init__(self):
         if self.binder not in BINDERS:
