@@ -29,9 +29,12 @@ def _random_weights(model: torch.nn.Module, seed: int) -> torch.nn.Module:
     return model.eval()
 
 
-@pytest.mark.parametrize("binder", slot_model.BINDERS)
-def test_mlx_twin_matches_torch(splits, binder):
-    model = _random_weights(binding.build("binding", binder), seed=1)
+@pytest.mark.parametrize(
+    "binder, config", [(b, ()) for b in slot_model.BINDERS] + [("fresh", binding.NARROW)]
+)
+def test_mlx_twin_matches_torch(splits, binder, config):
+    """Every binder, and the narrow executor's window that is not centred on its token."""
+    model = _random_weights(binding.build("binding", binder, **dict(config)), seed=1)
     twin = binding_mlx.load_torch_state(binding_mlx.BindingModel(model.cfg), model.state_dict())
     # the same names, and every torch parameter has an MLX home
     from mlx.utils import tree_flatten
