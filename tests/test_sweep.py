@@ -179,6 +179,19 @@ def test_threads_are_pinned(monkeypatch):
         cpus.allowed(2)
 
 
+def test_the_nannys_allocator_setting_is_dropped_and_a_users_own_kept(monkeypatch):
+    import dask
+    import distributed  # noqa: F401  (its defaults join dask's config on import)
+
+    nanny = dask.config.get("distributed.nanny.pre-spawn-environ")[sweep.MALLOC_TRIM]
+    monkeypatch.setenv(sweep.MALLOC_TRIM, str(nanny))
+    sweep.drop_nanny_allocator()
+    assert sweep.MALLOC_TRIM not in os.environ
+    monkeypatch.setenv(sweep.MALLOC_TRIM, "123")
+    sweep.drop_nanny_allocator()
+    assert os.environ[sweep.MALLOC_TRIM] == "123"
+
+
 # --- sweeps that run ----------------------------------------------------------------------------
 
 
