@@ -195,6 +195,21 @@ def test_the_nannys_allocator_setting_is_dropped_and_a_users_own_kept(monkeypatc
 # --- sweeps that run ----------------------------------------------------------------------------
 
 
+def test_a_sweep_leaves_this_processs_environment_as_it_found_it(toy, tmp_path, monkeypatch):
+    """A LocalCluster's nanny writes its pre-spawn settings (allocator, one thread) into the
+    environment of the process that started the sweep; what runs there afterwards must not
+    inherit them (the benchmark's serial arm did)."""
+    for k, v in env_for(toy, tmp_path).items():
+        monkeypatch.setenv(k, v)
+    for var in (sweep.MALLOC_TRIM, *sweep.THREAD_VARS):
+        monkeypatch.delenv(var, raising=False)
+    before = dict(os.environ)
+    grid = sweep.make_grid("toy", [[sweep.SEED, "0"]], None, toy)
+    table = sweep.run(grid, tmp_path / "sw", toy, workers=1, track=False, log=lambda *_: None)
+    assert [r["status"] for r in table.values()] == ["finished"]
+    assert dict(os.environ) == before
+
+
 def test_sweep_of_four_smoke_runs_of_scan_on_two_workers(tmp_path):
     """Four smoke runs of the real SCAN chapter: each row holds what its metrics.json holds."""
     out = tmp_path / "sw"

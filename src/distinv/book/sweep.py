@@ -183,6 +183,18 @@ def drop_nanny_allocator() -> None:
         del os.environ[MALLOC_TRIM]
 
 
+def restore_environ(saved: dict[str, str]) -> None:
+    """Make this process's environment `saved` again.
+
+    Before it spawns a worker, a LocalCluster's nanny, which runs in this process, writes
+    `distributed.nanny.pre-spawn-environ` (the allocator and one thread for OMP, MKL and
+    OpenBLAS) into `os.environ` and leaves it there; without this, a chapter run from this
+    process after a sweep would inherit them."""
+    for k in set(os.environ) - set(saved):
+        del os.environ[k]
+    os.environ.update({k: v for k, v in saved.items() if os.environ.get(k) != v})
+
+
 def run_point(slug: str, params: dict, profile: str | None, point_dir: str, root: str) -> dict:
     """Run one point in a new attempt folder (on a Dask worker); a chapter failure is returned,
     not raised, so that the sweep decides whether to retry."""
@@ -395,6 +407,7 @@ def run(
     if not todo:
         write_results(out, grid, rows, "finished")
         return rows
+    environ = dict(os.environ)
     client, cluster = _client(scheduler, workers)  # before anything says "running"
     write_results(out, grid, rows, "running")
     bar = progress(total=len(grid.points), initial=len(rows), desc=f"sweep {grid.chapter.slug}")
@@ -462,6 +475,7 @@ def run(
         client.close()
         if cluster is not None:
             cluster.close()
+        restore_environ(environ)
     state = "finished" if counts["failed"] == 0 else "failed"
     write_results(out, grid, rows, state)
     return rows
