@@ -416,3 +416,21 @@ def test_load_names_a_checkpoint_of_an_older_version(tmp_path):
     torch.save(ckpt, path)
     with pytest.raises(ValueError, match="older version"):
         binding.load(path)
+
+
+def test_trace_shows_where_each_output_symbol_is_emitted_and_read_from(splits):
+    """The trace's emitted symbols, in token order, are the model's answer; each is a constant or
+    is read from a token inside the executor's window."""
+    model = _random_weights(binding.build("binding"), seed=2)
+    programs = [e.program for t in splits.tests.values() for e in t]
+    b, a = model.cfg.emit_before, model.cfg.emit_after
+    sources = []
+    for program, answer in zip(programs, binding.predict(model, programs), strict=True):
+        emitted = binding.trace(model, program)["emitted"]
+        assert len(emitted) == len(program.split())
+        assert " ".join(s for at in emitted for s, _ in at) == answer
+        for t, at in enumerate(emitted):
+            for _, source in at:
+                assert source is None or t - b <= source <= t + a
+                sources.append(source)
+    assert None in sources and any(s is not None for s in sources)  # both kinds take part

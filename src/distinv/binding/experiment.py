@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from itertools import product
 from pathlib import Path
 
 import torch
@@ -387,16 +388,30 @@ def solve(program: str, checkpoint: str | Path | None = None) -> str:
 
 @torch.no_grad()
 def trace(model: slot_model.BindingModel, program: str) -> dict:
-    """What the model did on one program: per token its slot weights, write gate, write slot."""
+    """What the model did on one program: per token its slot weights, write gate, write slot, and
+    what its frames emit (after CTC's merge), each symbol with its source: the position of the
+    token whose resolved value the executor read it from, or None for a learned constant."""
     x, _ = encode_programs([program])
     model.eval()
     out = model(x)
+    blank, const, read, pointer = model.executor.parts(out["roles"], out["resolved"])
+    T, K = pointer.shape[1:3]
+    best = torch.cat([blank, torch.logaddexp(const, read)], -1)[0].argmax(-1)  # (T, K), 0: blank
+    emitted, prev = [[] for _ in range(T)], 0
+    for t, k in product(range(T), range(K)):
+        s = int(best[t, k])
+        if s and s != prev:  # the merge of `greedy_decode`: repeats merged, blanks dropped
+            from_read = bool(read[0, t, k, s - 1] > const[0, t, k, s - 1])
+            at = t - model.cfg.emit_before + int(pointer[0, t, k].argmax())
+            emitted[t].append((SYMBOLS[s - 1], at if from_read else None))
+        prev = s
     return {
         "tokens": program.split(),
         "slots": out["slots"][0].numpy(),  # (T, N) the slot each token names
         "gate": out["gate"][0, :, 0].numpy(),  # (T,) 1 where the model writes
         "write": (out["write_slot"][0]).numpy(),  # (T, N) the slot written at each position
         "literal": out["literal"][0, :, 0].numpy(),  # (T,) 1 where a token stands for itself
+        "emitted": emitted,  # (symbol, source position or None) per token
     }
 
 

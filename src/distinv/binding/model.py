@@ -192,8 +192,9 @@ class BoundVariableExecutor(nn.Module):
         self.pointer = nn.Linear(cfg.hidden, cfg.frames * width)
         self.out = nn.Linear(cfg.d_value, cfg.n_out - 1)
 
-    def forward(self, roles: torch.Tensor, resolved: torch.Tensor, straight: bool = False):
-        """roles (B, T, d_role), resolved (B, T, d_value) -> log_probs (B, T * frames, n_out)."""
+    def parts(self, roles: torch.Tensor, resolved: torch.Tensor, straight: bool = False):
+        """Per frame (B, T, K, ...): the blank's log-probability, each symbol's as a constant and
+        as read from a token, and the pointer (its weights over tokens t-before .. t+after)."""
         c, (B, T, _) = self.cfg, roles.shape
         b, a, K = c.emit_before, c.emit_after, c.frames
         h = self.mlp(_windows(roles, b, a).flatten(2))
@@ -202,9 +203,13 @@ class BoundVariableExecutor(nn.Module):
         pointer = _pick(self.pointer(h).view(B, T, K, -1), not self.training, straight)
         value = torch.einsum("btkw,btwd->btkd", pointer, _windows(resolved, b, a))
         read = self.out(value).log_softmax(-1)
-        symbol = torch.logaddexp(mode[..., 1:2] + const, mode[..., 2:3] + read)
-        log_probs = torch.cat([mode[..., :1], symbol], dim=-1)
-        return log_probs.view(B, T * K, -1)
+        return mode[..., :1], mode[..., 1:2] + const, mode[..., 2:3] + read, pointer
+
+    def forward(self, roles: torch.Tensor, resolved: torch.Tensor, straight: bool = False):
+        """roles (B, T, d_role), resolved (B, T, d_value) -> log_probs (B, T * frames, n_out)."""
+        blank, const, read, _ = self.parts(roles, resolved, straight)
+        log_probs = torch.cat([blank, torch.logaddexp(const, read)], dim=-1)
+        return log_probs.view(roles.shape[0], -1, log_probs.shape[-1])
 
 
 class BindingModel(nn.Module):
@@ -250,7 +255,13 @@ class BindingModel(nn.Module):
         resolved_t = torch.stack(resolved[w - 1 :], 1) * valid
         log_probs = self.executor(roles * valid, resolved_t, st)
         return dict(
-            log_probs=log_probs, slots=slots, gate=gate, literal=literal, write_slot=write_slot
+            log_probs=log_probs,
+            slots=slots,
+            gate=gate,
+            literal=literal,
+            write_slot=write_slot,
+            roles=roles * valid,
+            resolved=resolved_t,
         )
 
 

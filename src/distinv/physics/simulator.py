@@ -270,7 +270,10 @@ class _Sim:
         w0, w1 = (1 / self.m[:, 0]) / inv, (1 / self.m[:, 1]) / inv
         self.p[:, 1] += w1[:, None] * push
         self.p[:, 0] -= w0[:, None] * push
-        lift = hit[:, None] & (self.v[..., 1] > 0)
+        # A ball pushed off the floor flies; one pushed into it flies too, so that the floor's
+        # contact (found at once: it is touching) bounces it, instead of its resting state letting
+        # it sink through the floor with the downward speed it was given.
+        lift = hit[:, None] & (self.v[..., 1] != 0)
         self.resting &= ~lift
         self._clamp()
 
