@@ -394,9 +394,9 @@ def trace(model: slot_model.BindingModel, program: str) -> dict:
     x, _ = encode_programs([program])
     model.eval()
     out = model(x)
-    blank, const, read, pointer = model.executor.parts(out["roles"], out["resolved"])
+    _, const, read, pointer = model.executor.parts(out["roles"], out["resolved"])
     T, K = pointer.shape[1:3]
-    best = torch.cat([blank, torch.logaddexp(const, read)], -1)[0].argmax(-1)  # (T, K), 0: blank
+    best = out["log_probs"][0].view(T, K, -1).argmax(-1)  # (T, K): each frame's symbol, 0: blank
     emitted, prev = [[] for _ in range(T)], 0
     for t, k in product(range(T), range(K)):
         s = int(best[t, k])

@@ -253,14 +253,15 @@ class BindingModel(nn.Module):
         # padding is masked out of what the executor sees: a program's output must not depend on
         # the longer programs it is batched with (a padding token also reads a slot)
         resolved_t = torch.stack(resolved[w - 1 :], 1) * valid
-        log_probs = self.executor(roles * valid, resolved_t, st)
+        roles = roles * valid
+        log_probs = self.executor(roles, resolved_t, st)
         return dict(
             log_probs=log_probs,
             slots=slots,
             gate=gate,
             literal=literal,
             write_slot=write_slot,
-            roles=roles * valid,
+            roles=roles,
             resolved=resolved_t,
         )
 
