@@ -157,6 +157,41 @@ def test_choose_prior_weight_keeps_the_smallest_worst_case_error(small):
         dynamics.choose_prior_weight(small, {}, [0.0], 20, **cem)
 
 
+def test_fit_rounds_spend_the_same_simulated_frames_at_every_window():
+    assert [dynamics.fit_rounds(102400, 128, w) for w in (10, 20, 40, 80)] == [80, 40, 20, 10]
+    assert dynamics.fit_rounds(100, 128, 80) == 1  # at least one round
+    assert dynamics.parse_windows("40, 10,20,10") == [10, 20, 40]
+    for bad in ("10,x", "10,,20", "1"):
+        with pytest.raises(ValueError, match="windows"):
+            dynamics.parse_windows(bad)
+    with pytest.raises(ValueError, match="fit_frames"):
+        dynamics.fit_rounds(0, 128, 20)
+
+
+class Still:
+    """A stand-in step model: every ball stays where it is at the start frame."""
+
+    def rollout(self, data, start, n_steps):
+        return np.repeat(data.states[:, start : start + 1], n_steps + 1, axis=1)
+
+
+def test_window_study_keeps_the_window_whose_worse_structured_error_is_smallest(small):
+    band = dynamics.with_gravity(small, 15.0)
+    window, scores = dynamics.window_study(small, {"a": small, "b": band}, [10, 5], 20,
+                                           {"still": Still()}, fit_frames=8 * 2 * 10,
+                                           candidates=8, prior_weight=0.0)  # fmt: skip
+    assert set(scores) == {
+        (s, w, m) for s in "ab" for w in (5, 10) for m in ("still", "structured")
+    }
+    worse = {w: max(scores["a", w, "structured"], scores["b", w, "structured"]) for w in (5, 10)}
+    assert window == min(worse, key=worse.get)
+    still = Still().rollout(small, 10, 20)
+    expected = dynamics.position_mse(still, small.states[:, 10:31], small.present).mean()
+    assert scores["a", 10, "still"] == pytest.approx(expected)
+    with pytest.raises(ValueError, match="frames"):  # 41 frames cannot hold 30 + 20
+        dynamics.window_study(small, {"a": small}, [30], 20, {}, 160, 8, 0.0)
+
+
 def test_visible_tells_which_laws_the_window_shows():
     """Friction and restitution show only once the ball hits something; gravity and drag always."""
     world = physics.World(gravity=9.8, friction=0.2, restitution=0.7, damping=0.1)

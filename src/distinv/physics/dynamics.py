@@ -348,6 +348,67 @@ def choose_prior_weight(train: physics.Trajectories, validation: dict, weights, 
     return best, scores
 
 
+def parse_windows(text: str) -> list[int]:
+    """Observation windows from a comma-separated list ("10,20,40"): sorted, each once; a
+    ValueError names an entry that is not a whole number of at least 2 frames."""
+    out = set()
+    for part in str(text).split(","):
+        try:
+            w = int(part)
+        except ValueError:
+            raise ValueError(f"windows: {part.strip()!r} is not a number of frames "
+                             f"(expected e.g. '10,20,40,80')") from None  # fmt: skip
+        if w < 2:
+            raise ValueError(f"windows: a window needs at least 2 frames, got {w}")
+        out.add(w)
+    return sorted(out)
+
+
+def fit_rounds(fit_frames: int, candidates: int, observe: int) -> int:
+    """Rounds of the structured fit that a budget of `fit_frames` simulated frames per trajectory
+    buys at this window: each round simulates `candidates` candidates over `observe` frames (at
+    least one round)."""
+    if fit_frames < 1 or candidates < 1 or observe < 1:
+        raise ValueError(f"need fit_frames, candidates, observe >= 1; got {fit_frames}, "
+                         f"{candidates}, {observe}")  # fmt: skip
+    return max(1, fit_frames // (candidates * observe))
+
+
+def window_study(train: physics.Trajectories, validation: dict, windows, n_steps: int,
+                 steppers: dict, fit_frames: int, candidates: int, prior_weight: float,
+                 seed: int = 0) -> tuple[int, dict]:  # fmt: skip
+    """Validation rollout error against the observation window, for every model.
+
+    For each window w: a Structured model observing w frames, its fit's rounds set so that every
+    window costs the same `fit_frames` simulated frames per trajectory (`fit_rounds`), its prior
+    learned on `train` with `prior_weight`; every model (the `steppers`, {name: model with
+    `rollout(data, start, n_steps)`}, and the structured one) then rolls out `n_steps` frames from
+    the true frame w of every validation set ({name: Trajectories}, each with at least
+    max(windows) + n_steps + 1 frames). The window kept is the one whose worse structured error
+    over the sets is smallest (ties: the shorter window).
+    Returns (window, {(set name, window, model name): mean rollout error in m^2})."""
+    windows = sorted({int(w) for w in windows})
+    if not windows or not validation or windows[0] < 2:
+        raise ValueError(f"need validation sets and windows of at least 2 frames, got {windows}")
+    for name, data in validation.items():
+        if data.states.shape[1] <= windows[-1] + n_steps:
+            raise ValueError(f"validation set {name!r} has {data.states.shape[1]} frames; a "
+                             f"window of {windows[-1]} and {n_steps} more need "
+                             f"{windows[-1] + n_steps + 1}")  # fmt: skip
+    scores = {}
+    for w in windows:
+        rounds = fit_rounds(fit_frames, candidates, w)
+        structured = Structured(observe=w, candidates=candidates, iterations=rounds, seed=seed,
+                                prior_weight=prior_weight).fit(train)  # fmt: skip
+        for name, data in validation.items():
+            true = data.states[:, w : w + n_steps + 1]
+            for m, model in {**steppers, "structured": structured}.items():
+                pred = model.rollout(data, w, n_steps)
+                scores[name, w, m] = float(position_mse(pred, true, data.present).mean())
+    best = min(windows, key=lambda w: (max(scores[n, w, "structured"] for n in validation), w))
+    return best, scores
+
+
 def position_mse(pred: np.ndarray, true: np.ndarray, present: np.ndarray) -> np.ndarray:
     """Per trajectory: squared position error (m^2), averaged over frames after the first, present
     balls and both coordinates."""

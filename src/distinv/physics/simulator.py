@@ -253,8 +253,11 @@ class _Sim:
         overlap = self.r.sum(1) - dist
         hit = hit | ((overlap > 1e-12) & (vn < 0))
         hit &= vn < 0
-        if not hit.any():
-            return
+        if hit.any():
+            self._impulse(hit, normal, dv, vn, overlap)
+        self._separate()
+
+    def _impulse(self, hit, normal, dv, vn, overlap) -> None:
         e, mu = self.law["restitution"], self.law["friction"]
         inv = 1 / self.m[:, 0] + 1 / self.m[:, 1]
         jn = -(1 + e) * vn / inv  # normal impulse on ball 1 (on ball 0: minus it)
@@ -276,6 +279,19 @@ class _Sim:
         lift = hit[:, None] & (self.v[..., 1] != 0)
         self.resting &= ~lift
         self._clamp()
+
+    def _separate(self) -> None:
+        """Two balls still overlapping (a ball against the floor or a wall cannot give way, so
+        the clamp takes back its share of the push; or a pair already moving apart) are moved
+        apart along the normal: ball 1 first, then ball 0 for what the walls leave."""
+        for ball, sign in ((1, 1.0), (0, -1.0)):
+            dp = self.p[:, 1] - self.p[:, 0]
+            dist = np.linalg.norm(dp, axis=-1)
+            left = np.maximum(self.r.sum(1) - dist, 0.0)
+            if not (left > 0).any():
+                return
+            self.p[:, ball] += sign * left[:, None] * dp / np.maximum(dist, 1e-12)[:, None]
+            self._clamp()
 
     def _clamp(self) -> None:
         lo = self.r[..., None]
