@@ -177,13 +177,14 @@ class Still:
 
 def test_window_study_keeps_the_window_whose_worse_structured_error_is_smallest(small):
     band = dynamics.with_gravity(small, 15.0)
-    window, scores = dynamics.window_study(small, {"a": small, "b": band}, [10, 5], 20,
+    window, scores, worse = dynamics.window_study(small, {"a": small, "b": band}, [10, 5], 20,
                                            {"still": Still()}, fit_frames=8 * 2 * 10,
                                            candidates=8, prior_weight=0.0)  # fmt: skip
     assert set(scores) == {
         (s, w, m) for s in "ab" for w in (5, 10) for m in ("still", "structured")
     }
-    worse = {w: max(scores["a", w, "structured"], scores["b", w, "structured"]) for w in (5, 10)}
+    assert worse == {w: max(scores["a", w, "structured"], scores["b", w, "structured"])
+                     for w in (5, 10)}  # fmt: skip
     assert window == min(worse, key=worse.get)
     still = Still().rollout(small, 10, 20)
     expected = dynamics.position_mse(still, small.states[:, 10:31], small.present).mean()

@@ -386,7 +386,8 @@ def window_study(train: physics.Trajectories, validation: dict, windows, n_steps
     the true frame w of every validation set ({name: Trajectories}, each with at least
     max(windows) + n_steps + 1 frames). The window kept is the one whose worse structured error
     over the sets is smallest (ties: the shorter window).
-    Returns (window, {(set name, window, model name): mean rollout error in m^2})."""
+    Returns (window, {(set name, window, model name): mean rollout error in m^2},
+    {window: the structured model's worse error over the sets})."""
     windows = sorted({int(w) for w in windows})
     if not windows or not validation or windows[0] < 2:
         raise ValueError(f"need validation sets and windows of at least 2 frames, got {windows}")
@@ -405,8 +406,8 @@ def window_study(train: physics.Trajectories, validation: dict, windows, n_steps
             for m, model in {**steppers, "structured": structured}.items():
                 pred = model.rollout(data, w, n_steps)
                 scores[name, w, m] = float(position_mse(pred, true, data.present).mean())
-    best = min(windows, key=lambda w: (max(scores[n, w, "structured"] for n in validation), w))
-    return best, scores
+    worse = {w: max(scores[n, w, "structured"] for n in validation) for w in windows}
+    return min(windows, key=lambda w: (worse[w], w)), scores, worse
 
 
 def position_mse(pred: np.ndarray, true: np.ndarray, present: np.ndarray) -> np.ndarray:

@@ -292,6 +292,7 @@ class _Sim:
                 return
             self.p[:, ball] += sign * left[:, None] * dp / np.maximum(dist, 1e-12)[:, None]
             self._clamp()
+            self.resting &= self.p[..., 1] - self.r <= 1e-12  # a ball lifted off the floor flies
 
     def _clamp(self) -> None:
         lo = self.r[..., None]
