@@ -376,7 +376,7 @@ def fit_rounds(fit_frames: int, candidates: int, observe: int) -> int:
 
 def window_study(train: physics.Trajectories, validation: dict, windows, n_steps: int,
                  steppers: dict, fit_frames: int, candidates: int, prior_weight: float,
-                 seed: int = 0) -> tuple[int, dict]:  # fmt: skip
+                 seed: int = 0) -> tuple[int, dict, dict]:  # fmt: skip
     """Validation rollout error against the observation window, for every model.
 
     For each window w: a Structured model observing w frames, its fit's rounds set so that every
