@@ -5,7 +5,7 @@ run the same points into fresh folders (no cache), and are timed in one process 
 the result is the ratio of the sweep's wall time to the serial one (goal: at most 0.6 on 2 cores).
 The two arms alternate `--repeats` times; the goal is judged on the median ratio, and every
 repeat's ratio is printed (a 2-core machine's timings move by several percent from run to run).
-Usage: python benchmarks/sweep_bench.py [--chapter gumbel] [--seeds 4] [--workers 2] [--repeats 3]
+Usage: python benchmarks/sweep_bench.py [--chapter gumbel] [--seeds 4] [--workers 2] [--repeats 5]
        [--out FILE]
 """
 
@@ -46,7 +46,7 @@ def main() -> None:
     p.add_argument("--chapter", default="gumbel", help="a chapter with a seed and a smoke profile")
     p.add_argument("--seeds", type=int, default=4, help="points: seeds 0 .. seeds-1")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--repeats", type=int, default=3, help="times each arm runs, alternating")
+    p.add_argument("--repeats", type=int, default=5, help="times each arm runs, alternating")
     p.add_argument("--out", help="write the result as JSON here")
     args = p.parse_args()
     if args.repeats < 1:

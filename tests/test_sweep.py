@@ -210,6 +210,29 @@ def test_a_sweep_leaves_this_processs_environment_as_it_found_it(toy, tmp_path, 
     assert dict(os.environ) == before
 
 
+def test_local_workers_run_without_dasks_profiler_and_the_caller_keeps_its_config():
+    """A local worker's one task is a papermill client waiting on its kernel: the workers start
+    with QUIET_WORKERS (no stack sampling every 10 ms, slower monitors); the config of the
+    process that started them is left as it was."""
+    import dask
+    import distributed  # noqa: F401  (its defaults join dask's config on import)
+
+    def config(dask_worker):
+        return {k: dask.config.get(k) for k in sweep.QUIET_WORKERS} | {
+            "sampling": "profile" in dask_worker.periodic_callbacks
+        }
+
+    before = {k: dask.config.get(k) for k in sweep.QUIET_WORKERS}
+    client, cluster = sweep._client(None, 1)
+    try:
+        seen = list(client.run(config).values())
+    finally:
+        client.close()
+        cluster.close()
+    assert seen == [{**sweep.QUIET_WORKERS, "sampling": False}]
+    assert {k: dask.config.get(k) for k in sweep.QUIET_WORKERS} == before != sweep.QUIET_WORKERS
+
+
 def test_sweep_of_four_smoke_runs_of_scan_on_two_workers(tmp_path):
     """Four smoke runs of the real SCAN chapter: each row holds what its metrics.json holds."""
     out = tmp_path / "sw"

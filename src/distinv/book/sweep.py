@@ -40,6 +40,14 @@ THREAD_VARS = (
     "OPENBLAS_NUM_THREADS",
     "VECLIB_MAXIMUM_THREADS",
 )
+# A local worker runs one long task at a time (a papermill client waiting on its kernel): Dask's
+# statistical profiler, which samples that thread's stack every 10 ms, and its monitors polling
+# several times a second take CPU from the kernels beside it and tell a sweep nothing.
+QUIET_WORKERS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+}
 SWEEP_CSV, SWEEP_JSON = "sweep.csv", "sweep.json"
 SUMMARY_MD, SUMMARY_JSON = "summary.md", "summary.json"  # summary.json: what the dashboard reads
 FIXED = ("status", "attempts", "seconds", "folder", "error")  # sweep.csv's columns after the axes
@@ -344,6 +352,7 @@ def _client(scheduler: str | None, workers: int | None):
     single-threaded worker processes (default: one per core). Returns (client, cluster or None)."""
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -362,14 +371,15 @@ def _client(scheduler: str | None, workers: int | None):
     n = (os.cpu_count() or 1) if workers is None else workers
     if n < 1:
         raise DistinvError(f"--workers must be at least 1, got {n}")
-    cluster = LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        resources={RUN_RESOURCE: 1},
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    )
+    with dask.config.set(QUIET_WORKERS):  # read by each nanny as the cluster starts
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            resources={RUN_RESOURCE: 1},
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
     return Client(cluster), cluster
 
 
