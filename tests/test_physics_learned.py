@@ -56,6 +56,25 @@ def test_swapping_the_balls_swaps_the_prediction(small):
     assert np.abs(a - b[:, ::-1]).max() < 1e-5
 
 
+def test_each_edge_is_told_whether_its_contact_falls_within_the_frame():
+    """Ball 0 falls at 6 m/s, its floor contact half a frame ahead; ball 1, beside it at the same
+    height, falls at 2 m/s (its floor contact one and a half frames ahead) and approaches ball 0
+    sideways at 3 m/s, a quarter of a frame ahead. In the second trajectory ball 1 is absent: the
+    pair edge says nothing."""
+    dt, r = 1 / 30, 0.2
+    s = np.zeros((2, 2, 4))
+    s[:, 0] = [1.0, r + 0.5 * 6 * dt, 0.0, -6.0]
+    s[:, 1] = [1.0 + 2 * r + 0.25 * 3 * dt, r + 0.5 * 6 * dt, -3.0, -2.0]
+    present = np.array([[True, True], [True, False]])
+    g = learned.graph(s, np.full((2, 2), r), np.ones((2, 2)), present, dt)
+    assert g["wall"].shape[-1] == learned.WALL_IN and g["pair"].shape[-1] == learned.PAIR_IN
+    floor_ttc, floor_flag = g["wall"][0, :, 2, 3], g["wall"][0, :, 2, 4]
+    assert np.allclose(floor_ttc, [0.5, 1.5]) and floor_flag.tolist() == [1.0, 0.0]
+    assert g["wall"][0, :, 3, 4].tolist() == [0.0, 0.0]  # moving away from the top
+    assert np.allclose(g["pair"][0, :, 3], 0.25) and g["pair"][0, :, 4].tolist() == [1.0, 1.0]
+    assert g["pair"][1, :, 4].tolist() == [0.0, 0.0]
+
+
 def test_learned_simulator_refuses_bad_input(small):
     with pytest.raises(ValueError, match="unknown law_mode 'additive'"):
         learned.LearnedSimulator(law_mode="additive")

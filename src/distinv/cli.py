@@ -275,7 +275,7 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--profile", help="named overrides from book/profiles.yml, e.g. smoke")
     w.add_argument("--scheduler", help="an existing Dask cluster, tcp://HOST:PORT")
     w.add_argument("--workers", type=int, help="LocalCluster worker processes (default: cores)")
-    w.add_argument("--out", help="sweep folder (default _build/sweeps/<chapter>-<profile>-<hash>)")
+    w.add_argument("--out", help="sweep folder (default _build/sweeps/<chapter>-<profile>)")
     w.add_argument("--yes", action="store_true", help="run a grid of more than 64 points")
     w.add_argument("--no-track", action="store_true", help="do not log the runs to MLflow")
     w.add_argument("--summary", metavar="DIR", help="print the summary of the sweep in DIR")

@@ -10,8 +10,9 @@ the frame is advanced outside the network: v' = v + dv, x' = x + dt v + dx. What
   `REACH_M` plus `REACH_FRAMES` frames of straight-line approach (a hand-written connectivity
   rule, like a graph network simulator's connectivity radius). The four walls share one edge
   function, read in the wall's own frame (normal, tangent) with the wall's identity as an input;
-  the other ball's edge is read in the frame of the line between the centres. Balls are
-  interchangeable by construction.
+  the other ball's edge is read in the frame of the line between the centres. Each edge is told
+  its time to contact at the current velocities and whether that falls within this frame (a
+  hand-written flag, law-free). Balls are interchangeable by construction.
 - *Laws enter multilinearly.* Each function outputs coefficients, one set per term of
   phi(laws) = [1, each law, each product of two different laws] (11 terms, laws scaled to about 1
   by their training ranges), and its prediction is their sum weighted by phi: affine in each law
@@ -45,6 +46,7 @@ LAW_MODES = ("multilinear", "input")
 N_TERMS = 11  # phi(laws): 1, four laws, six products of two
 REACH_M, REACH_FRAMES = 0.05, 2.0  # an edge is near within this gap plus frames of approach
 TTC_CAP = 3.0  # frames: times to contact are capped here
+WALL_IN, PAIR_IN = 10, 8  # features of a wall edge and of a pair edge (`graph`)
 NORMALS = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])  # left, right, floor, top
 
 
@@ -70,12 +72,18 @@ def graph(s: np.ndarray, radius: np.ndarray, mass: np.ndarray, present: np.ndarr
     """The graph of one frame for k trajectories from states (k, 2, 4):
 
     - node (k, 2, 3): velocity, radius;
-    - wall (k, 2, 4, 9): per wall, in its frame: gap, approach speed (along the outward normal),
-      tangential speed, time to contact (frames), radius, the wall's identity (4);
+    - wall (k, 2, 4, 10): per wall, in its frame: gap, approach speed (along the outward normal),
+      tangential speed, time to contact (frames), whether that contact falls within this frame
+      (time to contact at most one frame: 1 or 0), radius, the wall's identity (4);
     - wall_on (k, 2, 4): which walls are near; wall_frame (4, 2, 2): normal and tangent;
-    - pair (k, 2, 7): the other ball in the frame of the line of centres: gap, approach speed,
-      tangential relative speed, time to contact, own and other radius, the other's share of
-      the pair's mass; pair_on (k, 2); pair_frame (k, 2, 2, 2).
+    - pair (k, 2, 8): the other ball in the frame of the line of centres: gap, approach speed,
+      tangential relative speed, time to contact, whether it falls within this frame, own and
+      other radius, the other's share of the pair's mass; pair_on (k, 2); pair_frame (k, 2, 2, 2).
+
+    Times to contact assume the current velocities (no law enters the graph). The within-frame
+    flag is a step function of the time to contact, which a network of smooth units would
+    otherwise have to approximate: without it, a bounce due just before the frame's end was
+    predicted as the average of bouncing and not bouncing, and the ball lost its bounce.
     """
     p, v, r = s[..., :2], s[..., 2:], radius
     k = len(s)
@@ -86,15 +94,12 @@ def graph(s: np.ndarray, radius: np.ndarray, mass: np.ndarray, present: np.ndarr
     vn = v @ NORMALS.T  # (k, 2, 4): speed towards each wall
     vt = v @ tangents.T
     ident = np.broadcast_to(np.eye(4), (k, 2, 4, 4))
+    ttc = _ttc(gaps, vn, dt)
     wall = np.concatenate(
-        [
-            np.stack(
-                [gaps, vn, vt, _ttc(gaps, vn, dt), np.broadcast_to(r[..., None], gaps.shape)], -1
-            ),
-            ident,
-        ],
+        [np.stack([gaps, vn, vt, ttc, ttc <= 1, np.broadcast_to(r[..., None], gaps.shape)], -1),
+         ident],
         -1,
-    )
+    )  # fmt: skip
     wall_on = (gaps <= REACH_M + REACH_FRAMES * dt * np.maximum(vn, 0)) & present[..., None]
     # The other ball, from each ball's side.
     dp, dv = p[:, ::-1] - p, v[:, ::-1] - v
@@ -105,8 +110,9 @@ def graph(s: np.ndarray, radius: np.ndarray, mass: np.ndarray, present: np.ndarr
     approach = -(dv * n).sum(-1)
     both = present.all(1)[:, None] & present
     share = mass[:, ::-1] / np.maximum(mass.sum(1)[:, None], 1e-12)
-    pair = np.stack([gap, approach, (dv * t).sum(-1), _ttc(gap, approach, dt), r, r[:, ::-1],
-                     share], -1) * both[..., None]  # fmt: skip
+    ttc = _ttc(gap, approach, dt)
+    pair = np.stack([gap, approach, (dv * t).sum(-1), ttc, ttc <= 1, r, r[:, ::-1], share],
+                    -1) * both[..., None]  # fmt: skip
     pair_on = both & (gap <= REACH_M + REACH_FRAMES * dt * np.maximum(approach, 0))
     return {
         "node": np.concatenate([v, r[..., None]], -1),
@@ -136,9 +142,9 @@ class Net(nn.Module):
         extra = 4 if law_mode == "input" else 0
         self.terms = N_TERMS if law_mode == "multilinear" else 1
         self.node = _mlp(3 + extra, 4 * self.terms, width, depth)
-        self.wall = _mlp(9 + extra, 4 * self.terms, width, depth)
-        self.pair = _mlp(7 + extra, 4 * self.terms, width, depth)
-        for name, n in (("node", 3), ("wall", 9), ("pair", 7)):
+        self.wall = _mlp(WALL_IN + extra, 4 * self.terms, width, depth)
+        self.pair = _mlp(PAIR_IN + extra, 4 * self.terms, width, depth)
+        for name, n in (("node", 3), ("wall", WALL_IN), ("pair", PAIR_IN)):
             self.register_buffer(f"{name}_mean", torch.zeros(n))
             self.register_buffer(f"{name}_std", torch.ones(n))
         self.register_buffer("free_std", torch.ones(4))  # output scales without / with near edges
