@@ -75,6 +75,13 @@ def test_each_edge_is_told_whether_its_contact_falls_within_the_frame():
     assert g["pair"][1, :, 4].tolist() == [0.0, 0.0]
 
 
+def test_a_simulator_saved_with_the_old_graph_is_refused_in_one_line(small):
+    model = learned.LearnedSimulator(learned.Recipe(steps=1), 0).fit(small)
+    model.net.wall_mean = torch.zeros(learned.WALL_IN - 1)  # as saved before the contact flag
+    with pytest.raises(ValueError, match="saved by an older distinv .* run 06_physics again"):
+        model.rollout(small, 0, 1)
+
+
 def test_learned_simulator_refuses_bad_input(small):
     with pytest.raises(ValueError, match="unknown law_mode 'additive'"):
         learned.LearnedSimulator(law_mode="additive")

@@ -223,12 +223,14 @@ def test_local_workers_run_without_dasks_profiler_and_the_caller_keeps_its_confi
         }
 
     before = {k: dask.config.get(k) for k in sweep.QUIET_WORKERS}
+    environ = dict(os.environ)  # the nanny writes its pre-spawn settings here (sweep.run undoes it)
     client, cluster = sweep._client(None, 1)
     try:
         seen = list(client.run(config).values())
     finally:
         client.close()
         cluster.close()
+        sweep.restore_environ(environ)
     assert seen == [{**sweep.QUIET_WORKERS, "sampling": False}]
     assert {k: dask.config.get(k) for k in sweep.QUIET_WORKERS} == before != sweep.QUIET_WORKERS
 

@@ -46,7 +46,7 @@ LAW_MODES = ("multilinear", "input")
 N_TERMS = 11  # phi(laws): 1, four laws, six products of two
 REACH_M, REACH_FRAMES = 0.05, 2.0  # an edge is near within this gap plus frames of approach
 TTC_CAP = 3.0  # frames: times to contact are capped here
-WALL_IN, PAIR_IN = 10, 8  # features of a wall edge and of a pair edge (`graph`)
+NODE_IN, WALL_IN, PAIR_IN = 3, 10, 8  # features of a node, a wall edge, a pair edge (`graph`)
 NORMALS = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])  # left, right, floor, top
 
 
@@ -82,9 +82,8 @@ def graph(s: np.ndarray, radius: np.ndarray, mass: np.ndarray, present: np.ndarr
 
     Times to contact assume the current velocities (no law enters the graph). The within-frame
     flag is a step function of the time to contact, which a network of smooth units would
-    otherwise have to approximate: without it, a bounce due just before the frame's end was
-    predicted as the average of bouncing and not bouncing, and the ball lost its bounce.
-    """
+    otherwise have to approximate (during development, on the validation sets, a bounce due about
+    one frame ahead was predicted as the average of bouncing and not, and the ball lost it)."""
     p, v, r = s[..., :2], s[..., 2:], radius
     k = len(s)
     gaps = np.stack(  # (k, 2, 4): left, right, floor, top
@@ -141,10 +140,10 @@ class Net(nn.Module):
         self.law_mode = law_mode
         extra = 4 if law_mode == "input" else 0
         self.terms = N_TERMS if law_mode == "multilinear" else 1
-        self.node = _mlp(3 + extra, 4 * self.terms, width, depth)
+        self.node = _mlp(NODE_IN + extra, 4 * self.terms, width, depth)
         self.wall = _mlp(WALL_IN + extra, 4 * self.terms, width, depth)
         self.pair = _mlp(PAIR_IN + extra, 4 * self.terms, width, depth)
-        for name, n in (("node", 3), ("wall", WALL_IN), ("pair", PAIR_IN)):
+        for name, n in (("node", NODE_IN), ("wall", WALL_IN), ("pair", PAIR_IN)):
             self.register_buffer(f"{name}_mean", torch.zeros(n))
             self.register_buffer(f"{name}_std", torch.ones(n))
         self.register_buffer("free_std", torch.ones(4))  # output scales without / with near edges
@@ -281,6 +280,12 @@ class LearnedSimulator:
     def _step(self, s, data, laws_t, phi_t) -> np.ndarray:
         if self.net is None:
             raise RuntimeError("step before fit")
+        if self.net.wall_mean.numel() != WALL_IN or self.net.pair_mean.numel() != PAIR_IN:
+            raise ValueError(
+                f"this learned simulator was saved by an older distinv (edges of "
+                f"{self.net.wall_mean.numel()} and {self.net.pair_mean.numel()} features, now "
+                f"{WALL_IN} and {PAIR_IN}): run 06_physics again"
+            )
         self.net.eval()
         G = _tensors(graph(s, data.radius, data.mass, data.present, data.dt))
         out = self.net(G, laws_t, phi_t)[0].double().numpy()
