@@ -269,15 +269,12 @@ class LearnedSimulator:
     @torch.no_grad()
     def step(self, s: np.ndarray, data: physics.Trajectories, laws: np.ndarray) -> np.ndarray:
         """One frame for every trajectory: states (n, 2, 4) -> (n, 2, 4); `laws` (n, 4)."""
+        self._ready()
         return self._step(s, data, *self._told(laws))
 
-    def _told(self, laws: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """The laws as the network takes them: scaled, and their terms phi."""
-        return (torch.tensor(laws / SCALE, dtype=torch.float32),
-                torch.tensor(basis(laws), dtype=torch.float32))  # fmt: skip
-
-    @torch.no_grad()
-    def _step(self, s, data, laws_t, phi_t) -> np.ndarray:
+    def _ready(self) -> None:
+        """Refuse, in one line, a simulator never fitted or saved with an older graph; put the
+        network in evaluation mode."""
         if self.net is None:
             raise RuntimeError("step before fit")
         if self.net.wall_mean.numel() != WALL_IN or self.net.pair_mean.numel() != PAIR_IN:
@@ -287,6 +284,14 @@ class LearnedSimulator:
                 f"{WALL_IN} and {PAIR_IN}): run 06_physics again"
             )
         self.net.eval()
+
+    def _told(self, laws: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """The laws as the network takes them: scaled, and their terms phi."""
+        return (torch.tensor(laws / SCALE, dtype=torch.float32),
+                torch.tensor(basis(laws), dtype=torch.float32))  # fmt: skip
+
+    @torch.no_grad()
+    def _step(self, s, data, laws_t, phi_t) -> np.ndarray:
         G = _tensors(graph(s, data.radius, data.mass, data.present, data.dt))
         out = self.net(G, laws_t, phi_t)[0].double().numpy()
         v = s[..., 2:] + out[..., :2]
@@ -305,6 +310,7 @@ class LearnedSimulator:
             L = np.asarray(laws, dtype=float)
         if L.shape != (len(data), 4) or not np.isfinite(L).all():
             raise ValueError(f"need finite laws for {len(data)} trajectories, got shape {L.shape}")
+        self._ready()
         told = self._told(L)  # the same every frame
         s = data.states[:, start].copy()
         out = [s]
