@@ -6,17 +6,20 @@ training, checkpoints, `solve`; its names are the package's API).
 """
 
 from distinv.binding.experiment import (
+    ANY_VALUE,
     BACKENDS,
     CTC_IDS,
     IN_IDS,
     MODELS,
     NARROW,
     PREVIOUS,
+    REPAIR_BELOW,
     SEQ_IDS,
     SPLITS,
     SYMBOLS,
     Job,
     Splits,
+    Trained,
     as_torch,
     build,
     default_checkpoint,
@@ -37,9 +40,12 @@ from distinv.binding.experiment import (
     trace,
     train,
     train_all,
+    train_repaired,
+    training_fit,
 )
 
 __all__ = [
+    "ANY_VALUE",
     "BACKENDS",
     "CTC_IDS",
     "IN_IDS",
@@ -47,10 +53,12 @@ __all__ = [
     "MODELS",
     "NARROW",
     "PREVIOUS",
+    "REPAIR_BELOW",
     "SEQ_IDS",
     "SPLITS",
     "SYMBOLS",
     "Splits",
+    "Trained",
     "as_torch",
     "build",
     "default_checkpoint",
@@ -71,4 +79,6 @@ __all__ = [
     "trace",
     "train",
     "train_all",
+    "train_repaired",
+    "training_fit",
 ]

@@ -1,5 +1,7 @@
-"""Variable binding: the data splits, training and evaluation of the slot model and its baselines,
-checkpoints, and `solve`, which answers a user's program with the chapter's trained model."""
+"""Variable binding: the data splits, training and evaluation of the slot model and its baselines
+(a binding model that does not fit its own training programs gets its executor retrained:
+`train_repaired`), checkpoints, and `solve`, which answers a user's program with the chapter's
+trained model."""
 
 from __future__ import annotations
 
@@ -78,10 +80,11 @@ def _is_mlx(model) -> bool:
 
 
 # Settings that differ from the chapter's binding model in its ablations: the previous version
-# (writes free), and an executor that sees four tokens (t-1 .. t+2) with room for a whole item's
-# output at one position.
+# (writes free), an executor that sees four tokens (t-1 .. t+2) with room for a whole item's
+# output at one position, and a write that may store any of the last four tokens' values.
 PREVIOUS = (("write_cost", 0.0),)
 NARROW = (("emit_before", 1), ("emit_after", 2), ("frames", 8))
+ANY_VALUE = (("value_window", 4),)
 
 
 def build(model: str, binder: str = "fresh", backend: str = "torch", **config):
@@ -142,16 +145,30 @@ def train(
     hard_from: float = 0.5,
     log_every: int = 50,
     desc: str = "training",
+    only: str | None = None,
 ) -> list[dict]:
     """Adam on random batches; the binder's samples (and, with `cfg.straight`, the model's other
-    choices) turn straight-through after hard_from * steps.
+    choices) turn straight-through after hard_from * steps. `only`: the name of the one module
+    that trains (the binding model's "executor", say); the others stay as they are.
 
     Returns a row every log_every steps: step, loss, seconds, and the gradient norm per module.
     """
     if steps < 1 or batch_size < 1 or lr <= 0 or not examples:
         raise ValueError(f"need steps, batch_size >= 1, lr > 0, data; got {steps}, {batch_size}")
+    if only is not None and not hasattr(model, only):
+        raise ValueError(f"{type(model).__name__} has no module {only!r} to train")
     if _is_mlx(model):
-        return _train_mlx(model, examples, steps, batch_size, lr, seed, hard_from, log_every, desc)
+        if only is not None:
+            model.freeze()
+            getattr(model, only).unfreeze()
+        try:
+            return _train_mlx(
+                model, examples, steps, batch_size, lr, seed, hard_from, log_every, desc
+            )
+        finally:
+            model.unfreeze()
+    if only is not None:
+        return _train_module(model, only, examples, steps, batch_size, lr, seed, hard_from, desc)
     gen = torch.Generator().manual_seed(seed)
     binder = getattr(model, "binder", None)
 
@@ -169,6 +186,83 @@ def train(
     history = fit(model, loss_fn, steps, lr, evaluate=log, eval_every=log_every, desc=desc)
     model.eval()
     return history
+
+
+def _train_module(model, only, examples, steps, batch_size, lr, seed, hard_from, desc):
+    """`train` with every parameter outside `model.<only>` frozen (given back afterwards)."""
+    frozen = [p for n, p in model.named_parameters() if not n.startswith(f"{only}.")]
+    was = [p.requires_grad for p in frozen]
+    for p in frozen:
+        p.requires_grad_(False)
+    try:
+        return train(model, examples, steps, batch_size, lr, seed, hard_from, desc=desc)
+    finally:
+        for p, r in zip(frozen, was, strict=True):
+            p.requires_grad_(r)
+
+
+# A model that answers fewer than this share of one capability's *training* programs has not
+# fitted its data; `train_repaired` then retrains its executor.
+REPAIR_BELOW = 0.99
+
+
+def training_fit(model, examples: list[data.Example]) -> dict[str, float]:
+    """Exact match on the training programs themselves, per capability present."""
+    caps = [c for c in data.CAPABILITIES if any(e.capability == c for e in examples)]
+    return {c: exact_match(model, [e for e in examples if e.capability == c]) for c in caps}
+
+
+def reset_executor(model, seed: int) -> None:
+    """Give a binding model (torch or MLX) a freshly initialised executor, drawn with `seed`."""
+    from distinv.seed import seed_everything
+
+    seed_everything(seed)
+    fresh = slot_model.BoundVariableExecutor(model.cfg)
+    if _is_mlx(model):
+        import mlx.core as mx
+
+        state = [(f"executor.{k}", mx.array(v.numpy())) for k, v in fresh.state_dict().items()]
+        model.load_weights(state, strict=False)
+    else:
+        model.executor = fresh
+
+
+def train_repaired(
+    model,
+    examples: list[data.Example],
+    steps: int,
+    batch_size: int,
+    lr: float,
+    seed: int,
+    hard_from: float = 0.5,
+    repairs: int = 3,
+    desc: str = "training",
+) -> tuple[list[dict], list[dict[str, float]], dict | None]:
+    """`train`, then, while the model answers some capability's own training programs below
+    REPAIR_BELOW and `repairs` are left: a fresh executor (seed `seed + 1000 k` for the k-th), the
+    rest of the model frozen, trained for half the steps on the same schedule.
+
+    Why: the executor's CTC alignment can settle in a compromise that no later step leaves (a token
+    emitting part of an item that it cannot see whole); a fresh executor starts the alignment again
+    from the memory already learned. Only training programs decide; no validation or test program
+    is looked at.
+
+    Returns the first training's history, the training fit after the first training and after
+    each repair, and the model's state before the first repair (None when none was needed).
+    """
+    if repairs < 0:
+        raise ValueError(f"repairs must be >= 0, got {repairs}")
+    history = train(model, examples, steps, batch_size, lr, seed, hard_from, desc=desc)
+    fits, before = [training_fit(model, examples)], None
+    for k in range(1, repairs + 1):
+        if min(fits[-1].values()) >= REPAIR_BELOW:
+            break
+        before = before or {n: v.clone() for n, v in to_torch_state(model).items()}
+        reset_executor(model, seed + 1000 * k)
+        train(model, examples, max(1, steps // 2), batch_size, lr, seed + 1000 * k, hard_from,
+              desc=f"{desc} repair {k}", only="executor")  # fmt: skip
+        fits.append(training_fit(model, examples))
+    return history, fits, before
 
 
 def _train_mlx(model, examples, steps, batch_size, lr, seed, hard_from, log_every, desc):
@@ -247,15 +341,40 @@ class Job:
     config: tuple[tuple[str, object], ...] = ()  # BindingConfig fields that differ, e.g. PREVIOUS
 
 
-def _train_job(job: Job, examples, steps, batch_size, lr, seed, hard_from, threads):
+@dataclass
+class Trained:
+    """One job's outcome: the model; its first training's history; its fit on its own training
+    programs after the first training and after each repair (binding models; empty for the
+    baselines); the model as it was before its first repair (None when it needed none); and the
+    seconds the whole run took, repairs and their checks included."""
+
+    model: torch.nn.Module
+    history: list[dict]
+    fits: list[dict[str, float]]
+    unrepaired: torch.nn.Module | None = None
+    seconds: float = 0.0
+
+    @property
+    def repairs(self) -> int:
+        return max(0, len(self.fits) - 1)
+
+
+def _train_job(job: Job, examples, steps, batch_size, lr, seed, hard_from, repairs, threads):
     from distinv.seed import seed_everything
 
     torch.set_num_threads(threads)
     seed = seed if job.seed is None else job.seed
     seed_everything(seed)
     model = build(job.model, job.binder, job.backend, **dict(job.config))
-    history = train(model, examples, steps, batch_size, lr, seed, hard_from, desc=job.name)
-    return to_torch_state(model), history
+    start = time.perf_counter()
+    if job.model != "binding":
+        history = train(model, examples, steps, batch_size, lr, seed, hard_from, desc=job.name)
+        fits, before = [], None
+    else:
+        history, fits, before = train_repaired(
+            model, examples, steps, batch_size, lr, seed, hard_from, repairs, desc=job.name
+        )
+    return to_torch_state(model), history, fits, before, time.perf_counter() - start
 
 
 def train_all(
@@ -267,13 +386,15 @@ def train_all(
     seed: int,
     hard_from: float = 0.5,
     workers: int = 2,
-) -> dict[str, tuple[torch.nn.Module, list[dict]]]:
-    """Train each job from the same seed and data, `workers` processes at once, one thread each.
+    repairs: int = 3,
+) -> dict[str, Trained]:
+    """Train each job from the same seed and data, `workers` processes at once, one thread each;
+    binding models with `train_repaired` (up to `repairs` executor retrains).
 
     These models are too small for a second thread to help one of them, so two cores train two
     models at once. Results do not depend on `workers`.
     """
-    args = (examples, steps, batch_size, lr, seed, hard_from, 1)
+    args = (examples, steps, batch_size, lr, seed, hard_from, repairs, 1)
     workers = cpus.allowed(workers)  # a sweep's run gets the cores its worker has
     if workers <= 1:
         done = [_train_job(job, *args) for job in jobs]
@@ -283,17 +404,26 @@ def train_all(
 
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn")) as pool:
             done = list(pool.map(_train_job, jobs, *[[a] * len(jobs) for a in args]))
-    out = {}
-    for job, (state, history) in zip(jobs, done, strict=True):
+
+    def restore(job: Job, state: dict) -> torch.nn.Module:
         model = build(job.model, job.binder, job.backend, **dict(job.config))
         if _is_mlx(model):
             from distinv.binding import model_mlx as binding_mlx
 
-            binding_mlx.load_torch_state(model, state)
-        else:
-            model.load_state_dict(state)
-        out[job.name] = (model.eval(), history)
-    return out
+            return binding_mlx.load_torch_state(model, state)
+        model.load_state_dict(state)
+        return model.eval()
+
+    return {
+        job.name: Trained(
+            restore(job, state),
+            history,
+            fits,
+            None if before is None else restore(job, before),
+            seconds,
+        )
+        for job, (state, history, fits, before, seconds) in zip(jobs, done, strict=True)
+    }
 
 
 @torch.no_grad()
@@ -365,7 +495,13 @@ def load(path: str | Path) -> slot_model.BindingModel:
             f"{path} holds a binding model of an older version ({e}): run the chapter again"
         ) from None
     model = slot_model.BindingModel(cfg)
-    model.load_state_dict(ckpt["state"])
+    try:
+        model.load_state_dict(ckpt["state"])
+    except RuntimeError:  # a field whose default changed: the weights have other shapes
+        raise ValueError(
+            f"{path} holds a binding model of an older version (its weights do not fit this "
+            "version's shapes): run the chapter again"
+        ) from None
     return model.eval()
 
 

@@ -10,8 +10,10 @@ token does), a *key* (which slot it names) and a *value* (what it stands for as 
   passes no gradient, "soft" uses a softmax mixture).
 - VariableMemory holds one value vector per slot. At each position the model *resolves* the token:
   a learned gate mixes its literal value with what its slot holds. A controller that sees the roles
-  of the last `write_window` tokens decides whether to write, which of those tokens names the slot
-  and which one's resolved value is stored; a write overwrites the slot.
+  of the last `write_window` tokens decides whether to write and which of those tokens names the
+  slot; the value stored is the resolved value of the token where the write happens
+  (`value_window` = 1; with a larger window the controller also chooses among the last few
+  tokens, which let a write copy a neighbour's value); a write overwrites the slot.
 - BoundVariableExecutor emits `frames` output symbols per position from the roles of the tokens
   `emit_before` before to `emit_after` after it: each is blank, a learned constant symbol, or the
   symbol read from the resolved value of a token it points to. The frames are aligned to the target
@@ -26,9 +28,10 @@ sigmoids early in training, straight-through once the binder's samples are (conf
 their argmax or threshold at test time.
 
 Given as structure: the slots and their number, that the tokens of a program get distinct slots
-("fresh"), the left-to-right pass, the window sizes, that a write overwrites and a read copies, that
-output is emitted monotonically, and that a write costs. Learned: which tokens are variables, when
-to write and what, what every keyword does (and, without "fresh", which slot each name uses).
+("fresh"), the left-to-right pass, the window sizes, that a write stores the value of the token
+where it happens, overwrites, and a read copies, that output is emitted monotonically, and that a
+write costs. Learned: which tokens are variables, when to write and into which token's slot, what
+every keyword does (and, without "fresh", which slot each name uses).
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ class BindingConfig:
     d_value: int = 32
     hidden: int = 128
     write_window: int = 4  # a write at t sees the roles of tokens t-3 .. t
+    value_window: int = 1  # ... and stores the resolved value of one of tokens t-(v-1) .. t
     emit_before: int = 2  # frames at t see the roles of tokens t-2 .. t+2
     emit_after: int = 2
     frames: int = 6  # output frames per input position
@@ -64,6 +68,11 @@ class BindingConfig:
     def __post_init__(self):
         if self.binder not in BINDERS:
             raise ValueError(f"unknown binder {self.binder!r}; known: {', '.join(BINDERS)}")
+        if not 1 <= self.value_window <= self.write_window:
+            raise ValueError(
+                f"value_window must be 1 .. write_window ({self.write_window}), "
+                f"got {self.value_window}"
+            )
         if self.binder == "fresh" and self.n_slots < self.vocab:
             raise ValueError(
                 f"the fresh binder gives every token type of a program its own slot: it needs "
@@ -224,7 +233,9 @@ class BindingModel(nn.Module):
         self.memory = VariableMemory(cfg.n_slots, cfg.d_value)
         w = cfg.write_window
         self.controller = nn.Sequential(
-            nn.Linear(w * cfg.d_role, cfg.hidden), nn.ReLU(), nn.Linear(cfg.hidden, 1 + 2 * w)
+            nn.Linear(w * cfg.d_role, cfg.hidden),
+            nn.ReLU(),
+            nn.Linear(cfg.hidden, 1 + w + cfg.value_window),
         )
         self.executor = BoundVariableExecutor(cfg)
 
@@ -248,7 +259,8 @@ class BindingModel(nn.Module):
         for t in range(T):
             read = self.memory.read(mem, slots[:, t])
             resolved.append(literal[:, t] * literal_value[:, t] + (1 - literal[:, t]) * read)
-            value = torch.einsum("bw,bwd->bd", value_at[:, t], torch.stack(resolved[-w:], 1))
+            stored = torch.stack(resolved[-c.value_window :], 1)
+            value = torch.einsum("bw,bwd->bd", value_at[:, t], stored)
             mem = self.memory.write(mem, write_slot[:, t], value)
         # padding is masked out of what the executor sees: a program's output must not depend on
         # the longer programs it is batched with (a padding token also reads a slot)

@@ -140,7 +140,7 @@ class BindingModel(nn.Module):
         self.controller = [
             nn.Linear(w * cfg.d_role, cfg.hidden),
             nn.ReLU(),
-            nn.Linear(cfg.hidden, 1 + 2 * w),
+            nn.Linear(cfg.hidden, 1 + w + cfg.value_window),
         ]
         self.executor = BoundVariableExecutor(cfg)
 
@@ -170,7 +170,8 @@ class BindingModel(nn.Module):
         for t in range(T):
             read = mx.einsum("bn,bnd->bd", slots[:, t], mem)
             resolved.append(literal[:, t] * literal_value[:, t] + (1 - literal[:, t]) * read)
-            value = mx.einsum("bw,bwd->bd", value_at[:, t], mx.stack(resolved[-w:], axis=1))
+            stored = mx.stack(resolved[-c.value_window :], axis=1)
+            value = mx.einsum("bw,bwd->bd", value_at[:, t], stored)
             slot = write_slot[:, t][..., None]
             mem = mem * (1 - slot) + slot * value[:, None, :]
         resolved = mx.stack(resolved[w - 1 :], axis=1) * valid
