@@ -154,6 +154,8 @@ def test_train_all_is_the_same_with_one_or_two_workers(splits):
         a, b = one[name].model.state_dict(), two[name].model.state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a)
     assert one["b"].fits == two["b"].fits and one["b"].repairs == 3  # 3 steps fit nothing
+    a, b = one["b"].unrepaired.state_dict(), two["b"].unrepaired.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
     assert one["l"].fits == [] and one["l"].unrepaired is None  # baselines are not repaired
 
 
@@ -193,6 +195,16 @@ def test_a_fitted_model_is_not_repaired(splits, monkeypatch):
     model = binding.build("binding")
     _, fits, before = binding.train_repaired(model, splits.train, 4, 8, 0.01, 0, repairs=2)
     assert len(fits) == 1 and before is None
+
+
+def test_repairs_stop_once_the_model_fits(splits, monkeypatch):
+    scores = iter([0.5, 1.0, 0.5])  # unfit, fitted after the first repair, (never asked) unfit
+    monkeypatch.setattr(experiment, "training_fit", lambda model, examples: {"basic": next(scores)})
+    model = binding.build("binding")
+    _, fits, before = binding.train_repaired(model, splits.train, 2, 8, 0.01, 0, repairs=3)
+    assert fits == [{"basic": 0.5}, {"basic": 1.0}] and before is not None
+    with pytest.raises(ValueError, match="only a binding model is repaired"):
+        binding.train_repaired(binding.build("lstm"), splits.train, 2, 8, 0.01, 0)
 
 
 @pytest.mark.parametrize("kind", ["transformer", "lstm"])

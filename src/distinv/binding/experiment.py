@@ -168,7 +168,9 @@ def train(
         finally:
             model.unfreeze()
     if only is not None:
-        return _train_module(model, only, examples, steps, batch_size, lr, seed, hard_from, desc)
+        return _train_module(
+            model, only, examples, steps, batch_size, lr, seed, hard_from, log_every, desc
+        )
     gen = torch.Generator().manual_seed(seed)
     binder = getattr(model, "binder", None)
 
@@ -188,14 +190,14 @@ def train(
     return history
 
 
-def _train_module(model, only, examples, steps, batch_size, lr, seed, hard_from, desc):
+def _train_module(model, only, examples, steps, batch_size, lr, seed, hard_from, log_every, desc):
     """`train` with every parameter outside `model.<only>` frozen (given back afterwards)."""
     frozen = [p for n, p in model.named_parameters() if not n.startswith(f"{only}.")]
     was = [p.requires_grad for p in frozen]
     for p in frozen:
         p.requires_grad_(False)
     try:
-        return train(model, examples, steps, batch_size, lr, seed, hard_from, desc=desc)
+        return train(model, examples, steps, batch_size, lr, seed, hard_from, log_every, desc)
     finally:
         for p, r in zip(frozen, was, strict=True):
             p.requires_grad_(r)
@@ -221,8 +223,8 @@ def reset_executor(model, seed: int) -> None:
     if _is_mlx(model):
         import mlx.core as mx
 
-        state = [(f"executor.{k}", mx.array(v.numpy())) for k, v in fresh.state_dict().items()]
-        model.load_weights(state, strict=False)
+        state = [(k, mx.array(v.numpy())) for k, v in fresh.state_dict().items()]
+        model.executor.load_weights(state)  # strict: every executor parameter, no other
     else:
         model.executor = fresh
 
@@ -252,6 +254,8 @@ def train_repaired(
     """
     if repairs < 0:
         raise ValueError(f"repairs must be >= 0, got {repairs}")
+    if not isinstance(getattr(model, "cfg", None), slot_model.BindingConfig):
+        raise ValueError(f"only a binding model is repaired, got {type(model).__name__}")
     history = train(model, examples, steps, batch_size, lr, seed, hard_from, desc=desc)
     fits, before = [training_fit(model, examples)], None
     for k in range(1, repairs + 1):
@@ -500,7 +504,7 @@ def load(path: str | Path) -> slot_model.BindingModel:
     except RuntimeError:  # a field whose default changed: the weights have other shapes
         raise ValueError(
             f"{path} holds a binding model of an older version (its weights do not fit this "
-            "version's shapes): run the chapter again"
+            "version's model): run the chapter again"
         ) from None
     return model.eval()
 

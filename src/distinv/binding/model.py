@@ -13,7 +13,7 @@ token does), a *key* (which slot it names) and a *value* (what it stands for as 
   of the last `write_window` tokens decides whether to write and which of those tokens names the
   slot; the value stored is the resolved value of the token where the write happens
   (`value_window` = 1; with a larger window the controller also chooses among the last few
-  tokens, which let a write copy a neighbour's value); a write overwrites the slot.
+  tokens, which lets a write copy a neighbour's value); a write overwrites the slot.
 - BoundVariableExecutor emits `frames` output symbols per position from the roles of the tokens
   `emit_before` before to `emit_after` after it: each is blank, a learned constant symbol, or the
   symbol read from the resolved value of a token it points to. The frames are aligned to the target
@@ -251,7 +251,7 @@ class BindingModel(nn.Module):
         ctrl = self.controller(_windows(roles, w - 1, 0).flatten(2))
         gate = _switch(ctrl[..., 0:1], hard, st) * valid
         key_at = _pick(ctrl[..., 1 : 1 + w], hard, st)  # which of the last w tokens names the slot
-        value_at = _pick(ctrl[..., 1 + w :], hard, st)  # ... and whose resolved value is stored
+        value_at = _pick(ctrl[..., 1 + w :], hard, st)  # whose value is stored (1: this token's)
         write_slot = torch.einsum("btw,btwn->btn", key_at, _windows(slots, w - 1, 0)) * gate
         literal_value = self.value(tokens)
         mem = self.memory.init(B)
