@@ -17,8 +17,10 @@ impulse at a bounce (at most `friction` times the normal impulse) and a constant
 `friction * g` while a ball slides on the floor. A bounce too small to rise `REST_HEIGHT` leaves
 the ball resting on the floor (otherwise a ball with restitution below 1 would bounce infinitely
 often). Balls are disks that do not spin. Two balls in flight share their acceleration, so their
-meeting time is exact; when one rests on the floor it is found at the end of the flight segment
-and the pair is separated along the contact normal.
+meeting time is exact; when one rests on the floor their relative acceleration is still constant
+between events, and the meeting time is found by bisection to rounding. A touch slower than a
+bounce that would rise `REST_HEIGHT` (a ball settling on the other) is found at the end of the
+flight segment instead, and the pair is separated along the contact normal.
 """
 
 from __future__ import annotations
@@ -158,6 +160,33 @@ def _hit_time(d, u, b):
     return np.where(t < 0, np.inf, t)
 
 
+PAIR_SAMPLES, PAIR_BISECTIONS = 16, 40  # the search for a touch under relative acceleration
+
+
+def _first_touch(dp, dv, da, R, horizon, slow):
+    """First t in (0, horizon] with |dp + dv t + da t^2 / 2| = R, for pairs apart at t = 0; inf
+    if the sampled gap never closes or they meet at a normal speed below `slow`. Arrays: dp, dv,
+    da (k, 2); R, horizon, slow (k,)."""
+
+    def gap(t):  # (k, ...) squared distance minus R^2 at times t
+        d = dp[:, None] + dv[:, None] * t[..., None] + 0.5 * da[:, None] * t[..., None] ** 2
+        return (d * d).sum(-1) - (R * R)[:, None]
+
+    ts = horizon[:, None] * np.linspace(0, 1, PAIR_SAMPLES + 1)[None]
+    closed = gap(ts) <= 0
+    hit = closed.any(1)
+    first = closed.argmax(1)  # the first sample at which they touch or overlap
+    rows = np.arange(len(R))
+    lo, hi = ts[rows, np.maximum(first - 1, 0)], ts[rows, first]
+    for _ in range(PAIR_BISECTIONS):  # keep gap(lo) > 0 >= gap(hi)
+        mid = 0.5 * (lo + hi)
+        inside = gap(mid[:, None])[:, 0] <= 0
+        hi, lo = np.where(inside, mid, hi), np.where(inside, lo, mid)
+    d = dp + dv * hi[:, None] + 0.5 * da * hi[:, None] ** 2
+    closing = -((dv + da * hi[:, None]) * d).sum(-1) / np.maximum(R, 1e-12)
+    return np.where(hit & (closing >= slow), hi, np.inf)
+
+
 class _Sim:
     def __init__(self, balls: Balls, law: dict, box: Box):
         self.p, self.v, self.r, self.m = balls.position, balls.velocity, balls.radius, balls.mass
@@ -190,7 +219,7 @@ class _Sim:
             moving = self.resting & (self.v[..., 0] != 0) & (a[..., 0] != 0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 stop = np.where(moving, np.abs(self.v[..., 0] / a[..., 0]), np.inf)
-            pair = self._pair_time() if self.n == 2 else np.full(self.B, np.inf)
+            pair = self._pair_time(a, remaining, g) if self.n == 2 else np.full(self.B, np.inf)
             t_ball = np.minimum(walls.min(-1), stop).min(-1)
             t_event = np.minimum(t_ball, pair)
             step = np.where(active, np.minimum(t_event, remaining), 0.0)
@@ -231,16 +260,33 @@ class _Sim:
                 self.resting |= low
                 self.v[..., 1] = np.where(low, 0.0, self.v[..., 1])
 
-    def _pair_time(self) -> np.ndarray:
-        """When the two balls first touch, if their relative motion is uniform (both in flight)."""
+    def _pair_time(self, acc: np.ndarray, horizon: np.ndarray, g: np.ndarray) -> np.ndarray:
+        """When the two balls first touch. In flight both share their acceleration, so their
+        relative motion is uniform and the time is closed-form. With a ball on the floor (no
+        vertical acceleration, sliding friction) the relative acceleration is constant until the
+        next event, and the first touch within `horizon` is found by sampling the gap's sign and
+        bisecting the first change. A graze between two samples, and a touch slower than a bounce
+        that would rise REST_HEIGHT (a ball settling on the other: otherwise its bounces never end),
+        are left to `_collide`'s overlap check, as before."""
         dp, dv = self.p[:, 1] - self.p[:, 0], self.v[:, 1] - self.v[:, 0]
         R = self.r.sum(1)
         a, b, c = (dv * dv).sum(-1), (dp * dv).sum(-1), (dp * dp).sum(-1) - R * R
         disc = b * b - a * c
         with np.errstate(divide="ignore", invalid="ignore"):
             t = np.maximum(c, 0.0) / (-b + np.sqrt(np.maximum(disc, 0.0)))
-        ok = (b < 0) & (disc >= 0) & ~self.resting.any(1) & np.isfinite(t)
-        return np.where(ok, np.maximum(t, 0.0), np.inf)
+        flying = ~self.resting.any(1)
+        ok = (b < 0) & (disc >= 0) & flying & np.isfinite(t)
+        out = np.where(ok, np.maximum(t, 0.0), np.inf)
+        da = acc[:, 1] - acc[:, 0]
+        h = np.maximum(horizon, 0.0)  # the most the gap can close within the horizon:
+        reach = np.linalg.norm(dv, axis=-1) * h + 0.5 * np.linalg.norm(da, axis=-1) * h * h
+        near = np.sqrt(np.maximum(c, 0.0) + R * R) - R <= reach
+        rows = np.flatnonzero(~flying & (c > 0) & (horizon > 0) & near)
+        if rows.size:
+            da = da[rows]
+            slow = np.sqrt(2 * g[rows] * REST_HEIGHT)
+            out[rows] = _first_touch(dp[rows], dv[rows], da, R[rows], horizon[rows], slow)
+        return out
 
     def _collide(self, hit: np.ndarray) -> None:
         """Ball-ball contacts: the normal impulse of restitution e, Coulomb friction along the
