@@ -155,14 +155,16 @@ def test_a_ball_dropped_on_a_resting_one_keeps_its_energy():
     after they overlap (then the push that separated them lifted the falling ball: 2% of the
     energy gained at g = 9.8, 6% under Jupiter's gravity). Tolerance: 1e-9 of the energy."""
     r = 0.3
-    balls = Balls(np.array([[[5.0, r], [5.1, 3.0]]]), np.zeros((1, 2, 2)), np.full((1, 2), r),
-                  np.ones((1, 2)))  # fmt: skip
-    for g in (3.7, 9.8, 24.8):
-        world = World(gravity=g, friction=0.0, restitution=1.0, damping=0.0)
-        traj = physics.simulate(world, balls, 120)
-        e = physics.energy(traj, balls.mass, [world])
-        assert np.abs(e / e[:, :1] - 1).max() < 1e-9, g
-        assert np.abs(traj[0, :, 0, 2]).max() > 0.1  # they met: the lower ball was pushed
+    for x, mass in ((5.1, 1.0), (5.0, 1.0), (5.1, 100.0)):  # aside, straight on top, heavy on light
+        balls = Balls(np.array([[[5.0, r], [x, 3.0]]]), np.zeros((1, 2, 2)), np.full((1, 2), r),
+                      np.array([[1.0, mass]]))  # fmt: skip
+        for g in (3.7, 9.8, 24.8):
+            world = World(gravity=g, friction=0.0, restitution=1.0, damping=0.0)
+            traj = physics.simulate(world, balls, 120)
+            e = physics.energy(traj, balls.mass, [world])
+            assert np.abs(e / e[:, :1] - 1).max() < 1e-9, (x, mass, g)
+            assert traj[0, :, 1, 1].min() > r + 1e-3  # they met: the falling one never reached
+            # the floor
 
 
 def test_every_ball_of_a_dataset_stays_in_the_box():

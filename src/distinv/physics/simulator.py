@@ -182,9 +182,9 @@ def _first_touch(dp, dv, da, R, horizon, slow):
         mid = 0.5 * (lo + hi)
         inside = gap(mid[:, None])[:, 0] <= 0
         hi, lo = np.where(inside, mid, hi), np.where(inside, lo, mid)
-    d = dp + dv * hi[:, None] + 0.5 * da * hi[:, None] ** 2
-    closing = -((dv + da * hi[:, None]) * d).sum(-1) / np.maximum(R, 1e-12)
-    return np.where(hit & (closing >= slow), hi, np.inf)
+    d = dp + dv * lo[:, None] + 0.5 * da * lo[:, None] ** 2
+    closing = -((dv + da * lo[:, None]) * d).sum(-1) / np.maximum(R, 1e-12)
+    return np.where(hit & (closing >= slow), lo, np.inf)  # lo: still apart, by rounding
 
 
 class _Sim:
@@ -219,8 +219,10 @@ class _Sim:
             moving = self.resting & (self.v[..., 0] != 0) & (a[..., 0] != 0)
             with np.errstate(divide="ignore", invalid="ignore"):
                 stop = np.where(moving, np.abs(self.v[..., 0] / a[..., 0]), np.inf)
-            pair = self._pair_time(a, remaining, g) if self.n == 2 else np.full(self.B, np.inf)
             t_ball = np.minimum(walls.min(-1), stop).min(-1)
+            # the pair's relative acceleration holds until the next wall or stop at the latest
+            horizon = np.minimum(remaining, t_ball)
+            pair = self._pair_time(a, horizon, g) if self.n == 2 else np.full(self.B, np.inf)
             t_event = np.minimum(t_ball, pair)
             step = np.where(active, np.minimum(t_event, remaining), 0.0)
             self.p = p + v * step[:, None, None] + 0.5 * a * step[:, None, None] ** 2
@@ -265,9 +267,11 @@ class _Sim:
         relative motion is uniform and the time is closed-form. With a ball on the floor (no
         vertical acceleration, sliding friction) the relative acceleration is constant until the
         next event, and the first touch within `horizon` is found by sampling the gap's sign and
-        bisecting the first change. A graze between two samples, and a touch slower than a bounce
-        that would rise REST_HEIGHT (a ball settling on the other: otherwise its bounces never end),
-        are left to `_collide`'s overlap check, as before."""
+        bisecting the first change (the time returned is the last one found apart). A touch slower
+        than a bounce that would rise REST_HEIGHT (a ball settling on the other: otherwise its
+        bounces never end) is left to `_collide`'s overlap check at the end of the flight segment,
+        as before, and so is a graze too shallow for the samples to see (missed if it is over by
+        the segment's end)."""
         dp, dv = self.p[:, 1] - self.p[:, 0], self.v[:, 1] - self.v[:, 0]
         R = self.r.sum(1)
         a, b, c = (dv * dv).sum(-1), (dp * dv).sum(-1), (dp * dp).sum(-1) - R * R
@@ -281,11 +285,13 @@ class _Sim:
         h = np.maximum(horizon, 0.0)  # the most the gap can close within the horizon:
         reach = np.linalg.norm(dv, axis=-1) * h + 0.5 * np.linalg.norm(da, axis=-1) * h * h
         near = np.sqrt(np.maximum(c, 0.0) + R * R) - R <= reach
+        slow = np.sqrt(2 * g * REST_HEIGHT)
+        closing = -b / np.sqrt(np.maximum(c + R * R, 1e-24))  # normal approach speed now
+        out = np.where(~flying & (c <= 0) & (closing >= slow), 0.0, out)  # touching, approaching
         rows = np.flatnonzero(~flying & (c > 0) & (horizon > 0) & near)
         if rows.size:
             da = da[rows]
-            slow = np.sqrt(2 * g[rows] * REST_HEIGHT)
-            out[rows] = _first_touch(dp[rows], dv[rows], da, R[rows], horizon[rows], slow)
+            out[rows] = _first_touch(dp[rows], dv[rows], da, R[rows], horizon[rows], slow[rows])
         return out
 
     def _collide(self, hit: np.ndarray) -> None:
