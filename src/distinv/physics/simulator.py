@@ -282,16 +282,15 @@ class _Sim:
         ok = (b < 0) & (disc >= 0) & flying & np.isfinite(t)
         out = np.where(ok, np.maximum(t, 0.0), np.inf)
         da = acc[:, 1] - acc[:, 0]
-        h = np.maximum(horizon, 0.0)  # the most the gap can close within the horizon:
+        h = horizon  # >= 0; the most the gap can close within it:
         reach = np.linalg.norm(dv, axis=-1) * h + 0.5 * np.linalg.norm(da, axis=-1) * h * h
         near = np.sqrt(np.maximum(c, 0.0) + R * R) - R <= reach
         slow = np.sqrt(2 * g * REST_HEIGHT)
         closing = -b / np.sqrt(np.maximum(c + R * R, 1e-24))  # normal approach speed now
         out = np.where(~flying & (c <= 0) & (closing >= slow), 0.0, out)  # touching, approaching
-        rows = np.flatnonzero(~flying & (c > 0) & (horizon > 0) & near)
+        rows = np.flatnonzero(~flying & (c > 0) & (h > 0) & near)
         if rows.size:
-            da = da[rows]
-            out[rows] = _first_touch(dp[rows], dv[rows], da, R[rows], horizon[rows], slow[rows])
+            out[rows] = _first_touch(dp[rows], dv[rows], da[rows], R[rows], h[rows], slow[rows])
         return out
 
     def _collide(self, hit: np.ndarray) -> None:
