@@ -80,6 +80,46 @@ def test_a_simulator_saved_with_the_old_graph_is_refused_in_one_line(small):
     model.net.wall_mean = torch.zeros(learned.WALL_IN - 1)  # as saved before the contact flag
     with pytest.raises(ValueError, match="saved by an older distinv .* run 06_physics again"):
         model.rollout(small, 0, 1)
+    model = learned.LearnedSimulator(learned.Recipe(steps=1), 0).fit(small)
+    del model.net.units  # as saved before edges had units
+    with pytest.raises(ValueError, match="saved by an older distinv .* run 06_physics again"):
+        model.rollout(small, 0, 1)
+
+
+def test_a_simulator_refuses_frames_of_another_length(small):
+    model = learned.LearnedSimulator(learned.Recipe(steps=1), 0).fit(small)
+    other = physics.dataset("iid", 4, 1, n_steps=3, dt=1 / 60)
+    with pytest.raises(ValueError, match="learned frames of 0.0333333 s; these .* 0.0166667 s"):
+        model.rollout(other, 0, 1)
+
+
+@pytest.mark.parametrize("name", ["wall", "pair"])
+def test_an_edge_in_units_reads_a_scaled_contact_as_the_same_one(name):
+    """Lengths and gravity scaled by one factor (time not): every unit-free input is unchanged and
+    the speed scale grows by the factor, so the edge predicts a change of velocity and position
+    grown by it. Gravity left as it was, they change."""
+    dt, factor = 1 / 30, 2.5
+    rng = np.random.default_rng(0)
+    n = 64
+    x = torch.tensor(rng.uniform(-1, 1, (n, 2, learned.WALL_IN if name == "wall" else 8)),
+                     dtype=torch.float32)  # fmt: skip
+    x[..., 0] = torch.tensor(rng.uniform(0, 0.3, (n, 2)))  # gaps
+    x[..., 5:7] = 0.2 if name == "pair" else x[..., 5:7]
+    laws = torch.tensor(np.column_stack([rng.uniform(3.7, 9.8, n), rng.uniform(0, 0.3, n),
+                                         rng.uniform(0.6, 1, n), rng.uniform(0, 0.2, n)])
+                        / learned.SCALE, dtype=torch.float32)  # fmt: skip
+    scaled, told = x.clone(), laws.clone()
+    scaled[..., :3] *= factor  # gap, approach and tangential speed
+    if name == "pair":
+        scaled[..., 5:7] *= factor  # the radii are lengths too
+    told[:, 0] *= factor
+    z, speed = learned.in_units(x, laws, name, dt)
+    z2, speed2 = learned.in_units(scaled, told, name, dt)
+    # the scale's 1 mm/s floor (against speeds of 0.12 m/s and more here) is all that differs
+    assert torch.allclose(z, z2, atol=5e-3) and torch.allclose(speed2, factor * speed, rtol=5e-3)
+    same_g = laws.clone()
+    z3, _ = learned.in_units(scaled, same_g, name, dt)
+    assert (z3 - z).abs().max() > 0.05
 
 
 def test_learned_simulator_refuses_bad_input(small):
@@ -108,3 +148,22 @@ def test_learned_simulator_learns_how_gravity_acts():
     g = np.array([1.0, 5.0, 10.0, 25.0])
     slope = np.polyfit(g, dynamics.gravity_response(model, test, 20, g), 1)[0]
     assert abs(slope + 1) < 0.1, slope
+
+
+def test_fitting_side_by_side_gives_the_models_fitted_one_at_a_time(small):
+    """`fit_all` in two processes: every model's weights equal those fitted in this process."""
+
+    def unfitted():
+        recipe = learned.Recipe(steps=20, batch_size=32)
+        return {
+            "learned": learned.LearnedSimulator(recipe, 3),
+            "raw": learned.LearnedSimulator(recipe, 3, units=False),
+            "blind": dynamics.StepModel("blind", dynamics.StepRecipe(steps=20), 3),
+        }
+
+    one, _ = dynamics.fit_all(unfitted(), small, workers=1)
+    two, seconds = dynamics.fit_all(unfitted(), small, workers=2)
+    assert set(seconds) == set(one) == set(two) and min(seconds.values()) > 0
+    for name in one:
+        a, b = one[name].net.state_dict(), two[name].net.state_dict()
+        assert all(torch.equal(a[k], b[k]) for k in a), name

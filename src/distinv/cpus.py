@@ -33,3 +33,23 @@ def die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     if os.getppid() == 1:  # the parent was already gone
         os._exit(1)
+
+
+_POOLS: dict = {}
+
+
+def shared_pool(workers: int):
+    """A pool of `workers` spawned processes kept for the life of this one: started on first use,
+    reused by every later call (a chapter that fits many small batches pays the start once), shut
+    down at exit. Callers give it independent jobs only, so results never depend on `workers`."""
+    pool = _POOLS.get(workers)
+    if pool is None or getattr(pool, "_broken", False):  # a worker died: start afresh
+        import atexit
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = _POOLS[workers] = ProcessPoolExecutor(
+            workers, mp_context=mp.get_context("spawn"), initializer=die_with_parent
+        )
+        atexit.register(pool.shutdown)
+    return pool

@@ -22,12 +22,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from distinv import physics
+from distinv import cpus, physics
 from distinv.seed import seed_everything
 from distinv.train import fit
 
 LAWS = ("gravity", "friction", "restitution", "damping")
 LOGGED = 4096  # training transitions the step models' loss is logged on
+FIT_CHUNK = 25  # trajectories per chunk of the structured model's fit (each its own random stream)
 SEARCH = {"gravity": (0.0, 40.0), "friction": (0.0, 1.0), "restitution": (0.0, 1.0),
           "damping": (0.0, 1.0)}  # fmt: skip  # where the fit looks: far wider than training
 
@@ -169,6 +170,38 @@ class StepModel:
         return self.net.features(x).numpy()
 
 
+def _fit_one(model, data: physics.Trajectories):
+    """Fit one model with one thread; (the fitted model, seconds)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        start = time.perf_counter()
+        model.fit(data)
+        return model, time.perf_counter() - start
+    finally:
+        torch.set_num_threads(threads)
+
+
+def fit_all(models: dict, data: physics.Trajectories, workers: int = 2) -> tuple[dict, dict]:
+    """Fit every model ({name: an unfitted model with `fit(data)`}: the step models and the
+    learned simulators) on `data`, `workers` processes at once, one thread each, in the order
+    given (put the longest first). Returns ({name: fitted model}, {name: seconds}). These models
+    are too small for a second thread to help one of them, so two cores fit two at once; results
+    do not depend on `workers`."""
+    workers = min(cpus.allowed(workers), len(models))
+    if workers <= 1:
+        done = [_fit_one(m, data) for m in models.values()]
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"),
+                                 initializer=cpus.die_with_parent) as pool:  # fmt: skip
+            done = list(pool.map(_fit_one, models.values(), [data] * len(models)))
+    return ({k: m for k, (m, _) in zip(models, done, strict=True)},
+            {k: t for k, (_, t) in zip(models, done, strict=True)})  # fmt: skip
+
+
 class Structured:
     """Infer the four laws of each trajectory from its first `observe` frames, then simulate.
 
@@ -182,7 +215,8 @@ class Structured:
     """
 
     def __init__(self, observe: int = 20, candidates: int = 64, iterations: int = 8,
-                 elite: int = 8, seed: int = 0, prior_weight: float = 0.0):  # fmt: skip
+                 elite: int = 8, seed: int = 0, prior_weight: float = 0.0,
+                 workers: int = 1):  # fmt: skip
         if observe < 2 or candidates < 2 or iterations < 1 or not 1 <= elite <= candidates:
             raise ValueError(
                 "need observe >= 2, candidates >= 2, iterations >= 1, elite in [1, candidates]"
@@ -195,7 +229,7 @@ class Structured:
             iterations,
             elite,
         )
-        self.seed, self.prior_weight = seed, prior_weight
+        self.seed, self.prior_weight, self.workers = seed, prior_weight, workers
         self.prior: tuple[np.ndarray, np.ndarray] | None = None
 
     def fit(self, data: physics.Trajectories | None = None) -> Structured:
@@ -207,39 +241,54 @@ class Structured:
         return self
 
     def infer(self, data: physics.Trajectories) -> dict[str, np.ndarray]:
-        """Each law per trajectory (n,), fitted to frames 0..observe."""
+        """Each law per trajectory (n,), fitted to frames 0..observe. The trajectories are fitted
+        in chunks of FIT_CHUNK with one ball count, each chunk from its own random stream, so
+        `workers` processes (capped by `cpus.allowed`) can fit chunks side by side and the result
+        does not depend on how many do."""
         if data.states.shape[1] <= self.observe:
             raise ValueError(f"need more than {self.observe} frames to observe")
-        rng = np.random.default_rng(self.seed)
-        lo = np.array([SEARCH[k][0] for k in LAWS])
-        hi = np.array([SEARCH[k][1] for k in LAWS])
-        out = np.zeros((len(data), 4))
+        jobs, where = [], []
         for k, rows in data.groups():
-            n, P = len(rows), self.candidates
-            mean, std = np.tile((lo + hi) / 2, (n, 1)), np.tile((hi - lo) / 2, (n, 1))
-            best, best_err = mean.copy(), np.full(n, np.inf)
-            target = data.states[rows, 1 : self.observe + 1, :k]
-            start = data.balls(np.repeat(rows, P), k, 0)
-            for _ in range(self.iterations):
-                cand = np.clip(
-                    mean[:, None] + std[:, None] * rng.standard_normal((n, P, 4)), lo, hi
-                )
-                worlds = [physics.World(*c) for c in cand.reshape(-1, 4)]
-                sim = physics.simulate(worlds, start, self.observe, data.dt)[:, 1:]
-                err = ((sim.reshape(n, P, *target.shape[1:]) - target[:, None]) ** 2).mean(
-                    (2, 3, 4)
-                )
-                if self.prior is not None and self.prior_weight > 0:
-                    z = (cand - self.prior[0]) / self.prior[1]
-                    err = err + self.prior_weight * (z**2).mean(-1)
-                order = np.argsort(err, axis=1)[:, : self.elite]
-                elite = np.take_along_axis(cand, order[..., None], 1)
-                mean, std = elite.mean(1), elite.std(1) + 1e-3 * (hi - lo)
-                top = np.take_along_axis(err, order[:, :1], 1)[:, 0]
-                better = top < best_err
-                best[better], best_err[better] = elite[better, 0], top[better]
-            out[rows] = best
+            for c, at in enumerate(range(0, len(rows), FIT_CHUNK)):
+                part = rows[at : at + FIT_CHUNK]
+                jobs.append((data.subset(part, self.observe + 1), k, c))
+                where.append(part)
+        workers = min(cpus.allowed(getattr(self, "workers", 1)), len(jobs))
+        if workers > 1:
+            pool = cpus.shared_pool(workers)
+            done = list(pool.map(self._fit_chunk, *zip(*jobs, strict=True)))
+        else:
+            done = [self._fit_chunk(*job) for job in jobs]
+        out = np.zeros((len(data), 4))
+        for part, laws in zip(where, done, strict=True):
+            out[part] = laws
         return {name: out[:, i] for i, name in enumerate(LAWS)}
+
+    def _fit_chunk(self, window: physics.Trajectories, k: int, chunk: int) -> np.ndarray:
+        """(n, 4): the cross-entropy fit of `window`'s trajectories (all with k balls)."""
+        rng = np.random.default_rng([self.seed, k, chunk])
+        lo = np.array([SEARCH[name][0] for name in LAWS])
+        hi = np.array([SEARCH[name][1] for name in LAWS])
+        n, P = len(window), self.candidates
+        mean, std = np.tile((lo + hi) / 2, (n, 1)), np.tile((hi - lo) / 2, (n, 1))
+        best, best_err = mean.copy(), np.full(n, np.inf)
+        target = window.states[:, 1 : self.observe + 1, :k]
+        start = window.balls(np.repeat(np.arange(n), P), k, 0)
+        for _ in range(self.iterations):
+            cand = np.clip(mean[:, None] + std[:, None] * rng.standard_normal((n, P, 4)), lo, hi)
+            worlds = [physics.World(*c) for c in cand.reshape(-1, 4)]
+            sim = physics.simulate(worlds, start, self.observe, window.dt)[:, 1:]
+            err = ((sim.reshape(n, P, *target.shape[1:]) - target[:, None]) ** 2).mean((2, 3, 4))
+            if self.prior is not None and self.prior_weight > 0:
+                z = (cand - self.prior[0]) / self.prior[1]
+                err = err + self.prior_weight * (z**2).mean(-1)
+            order = np.argsort(err, axis=1)[:, : self.elite]
+            elite = np.take_along_axis(cand, order[..., None], 1)
+            mean, std = elite.mean(1), elite.std(1) + 1e-3 * (hi - lo)
+            top = np.take_along_axis(err, order[:, :1], 1)[:, 0]
+            better = top < best_err
+            best[better], best_err[better] = elite[better, 0], top[better]
+        return best
 
     def rollout(self, data: physics.Trajectories, start: int, n_steps: int,
                 laws: dict | None = None) -> np.ndarray:  # fmt: skip
@@ -376,7 +425,7 @@ def fit_rounds(fit_frames: int, candidates: int, observe: int) -> int:
 
 def window_study(train: physics.Trajectories, validation: dict, windows, n_steps: int,
                  steppers: dict, fit_frames: int, candidates: int, prior_weight: float,
-                 seed: int = 0) -> tuple[int, dict, dict]:  # fmt: skip
+                 seed: int = 0, workers: int = 1) -> tuple[int, dict, dict]:  # fmt: skip
     """Validation rollout error against the observation window, for every model.
 
     For each window w: a Structured model observing w frames, its fit's rounds set so that every
@@ -400,7 +449,7 @@ def window_study(train: physics.Trajectories, validation: dict, windows, n_steps
     for w in windows:
         rounds = fit_rounds(fit_frames, candidates, w)
         structured = Structured(observe=w, candidates=candidates, iterations=rounds, seed=seed,
-                                prior_weight=prior_weight).fit(train)  # fmt: skip
+                                prior_weight=prior_weight, workers=workers).fit(train)  # fmt: skip
         for name, data in validation.items():
             true = data.states[:, w : w + n_steps + 1]
             for m, model in {**steppers, "structured": structured}.items():

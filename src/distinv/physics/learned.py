@@ -24,8 +24,20 @@ What it learns: the node and edge functions (MLPs), from one-frame transitions o
 The node function learns from frames with no near edge only; edges learn what the node function
 leaves (the two are told apart by the connectivity rule, not by the data).
 
-`law_mode="input"` is the ablation of the last point: the same graph with the laws as four more
-inputs of every function and one output set, the way the conditioned step model takes them.
+- *Edges in units of their own speed* (`units=True`, the default). A contact looks the same when
+  every length and gravity are scaled by one factor and time is not: that is what the units of
+  the quantities say (dimensional analysis), not a law of these worlds. So an edge reads its state
+  in units of a speed scale S = |v| + g dt (v: the velocity along and across the edge's normal,
+  g: the gravity it is told), every input made free of units (gap / (S dt), v / S, g dt / S, the
+  time to contact in frames, friction, restitution, damping scaled by their training ranges), and
+  its prediction is S times the network's output. Gravity enters an edge through that scale,
+  a hand-written use of a law: the graph's own inputs stay law-free. A contact under Jupiter's
+  gravity, faster than any in training, then reads like a slower one under Earth's.
+
+`units=False` is the ablation of the last point: every function reads raw speeds and gaps and
+takes the laws multilinearly (above). `law_mode="input"` ablates the multilinear entry: the same
+graph, laws as four more inputs of every function and one output set, the way the conditioned step
+model takes them (its edges raw).
 """
 
 from __future__ import annotations
@@ -47,6 +59,9 @@ N_TERMS = 11  # phi(laws): 1, four laws, six products of two
 REACH_M, REACH_FRAMES = 0.05, 2.0  # an edge is near within this gap plus frames of approach
 TTC_CAP = 3.0  # frames: times to contact are capped here
 NODE_IN, WALL_IN, PAIR_IN = 3, 10, 8  # features of a node, a wall edge, a pair edge (`graph`)
+WALL_UNITS_IN, PAIR_UNITS_IN = 13, 12  # the same in units of the edge's speed (`in_units`)
+UNIT_SPEED = 3.0  # m/s: an edge in units predicts S / UNIT_SPEED times its network's output
+GAP_FRAMES = (-2.0, 10.0)  # gap / (S dt) is clipped here (frames of travel at speed S)
 NORMALS = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])  # left, right, floor, top
 
 
@@ -132,17 +147,48 @@ def _mlp(n_in: int, n_out: int, width: int, depth: int) -> nn.Sequential:
     return nn.Sequential(*layers, nn.Linear(d, n_out))
 
 
-class Net(nn.Module):
-    """Node, wall and pair functions; each outputs (dv, dx) in its own frame per law term."""
+def in_units(x: torch.Tensor, laws: torch.Tensor, name: str, dt: float):
+    """An edge's features (`graph`: wall (..., 10) or pair (..., 8)) and its told laws (k, 4),
+    scaled as `Net` takes them, in units of the edge's speed scale S = |v| + g dt: returns the
+    unit-free inputs (..., 13) or (..., 12) and S (...). Walls: gap / (S dt) (clipped to
+    GAP_FRAMES, over 5), v_n / S, v_t / S, g dt / S, time to contact / TTC_CAP, the within-frame
+    flag, the wall's identity, the three other laws; pairs the same up to the flag, then the own
+    radius's share of the two, (r + r') / (S dt) (clipped to 20, over 10), the other's mass share
+    and the three laws."""
+    shape = (len(laws),) + (1,) * (x.dim() - 2)
+    g = (laws[:, 0] * float(SCALE[0])).clamp_min(0).view(shape)
+    vn, vt = x[..., 1], x[..., 2]
+    S = torch.sqrt(vn**2 + vt**2) + g * dt + 1e-3
+    cols = [(x[..., 0] / (S * dt)).clamp(*GAP_FRAMES) / 5, vn / S, vt / S, g * dt / S,
+            x[..., 3] / TTC_CAP, x[..., 4]]  # fmt: skip
+    cols = [c[..., None] for c in cols]
+    if name == "wall":
+        cols.append(x[..., 6:10])
+    else:
+        both = x[..., 5] + x[..., 6]
+        cols += [(x[..., 5] / both.clamp_min(1e-9))[..., None],
+                 ((both / (S * dt)).clamp(0, 20) / 10)[..., None], x[..., 7:8]]  # fmt: skip
+    cols.append(laws[:, 1:].view(*shape, 3).expand(*x.shape[:-1], 3))
+    return torch.cat(cols, -1), S
 
-    def __init__(self, law_mode: str, width: int = 128, depth: int = 3):
+
+class Net(nn.Module):
+    """Node, wall and pair functions; each outputs (dv, dx) in its own frame per law term (edges
+    in units: one set, times their speed scale)."""
+
+    def __init__(self, law_mode: str, width: int = 128, depth: int = 3, units: bool = False,
+                 dt: float = 1 / 30):  # fmt: skip
         super().__init__()
-        self.law_mode = law_mode
+        self.law_mode, self.units, self.dt = law_mode, units, dt
         extra = 4 if law_mode == "input" else 0
         self.terms = N_TERMS if law_mode == "multilinear" else 1
         self.node = _mlp(NODE_IN + extra, 4 * self.terms, width, depth)
-        self.wall = _mlp(WALL_IN + extra, 4 * self.terms, width, depth)
-        self.pair = _mlp(PAIR_IN + extra, 4 * self.terms, width, depth)
+        if units:
+            self.wall = _mlp(WALL_UNITS_IN, 4, width, depth)
+            self.pair = _mlp(PAIR_UNITS_IN, 4, width, depth)
+        else:
+            self.wall = _mlp(WALL_IN + extra, 4 * self.terms, width, depth)
+            self.pair = _mlp(PAIR_IN + extra, 4 * self.terms, width, depth)
         for name, n in (("node", NODE_IN), ("wall", WALL_IN), ("pair", PAIR_IN)):
             self.register_buffer(f"{name}_mean", torch.zeros(n))
             self.register_buffer(f"{name}_std", torch.ones(n))
@@ -150,6 +196,9 @@ class Net(nn.Module):
         self.register_buffer("near_std", torch.ones(4))
 
     def _apply(self, fn, x, laws, phi, name):
+        if self.units and name != "node":
+            z, speed = in_units(x, laws, name, self.dt)
+            return fn(z) * (speed / UNIT_SPEED)[..., None]
         x = (x - getattr(self, f"{name}_mean")) / getattr(self, f"{name}_std")
         if self.law_mode == "input":
             told = laws.view(len(laws), *[1] * (x.dim() - 2), 4).expand(*x.shape[:-1], 4)
@@ -209,12 +258,14 @@ def _index(g: dict, idx) -> dict:
 
 class LearnedSimulator:
     """Learned from one-frame transitions of training worlds; rolled out from its own predictions,
-    told the laws of each trajectory (constant in time)."""
+    told the laws of each trajectory (constant in time). `units`: the edges read their state in
+    units of their own speed (the module's docstring; False: the ablation, raw)."""
 
-    def __init__(self, recipe: Recipe = Recipe(), seed: int = 0, law_mode: str = "multilinear"):
+    def __init__(self, recipe: Recipe = Recipe(), seed: int = 0, law_mode: str = "multilinear",
+                 units: bool = True):  # fmt: skip
         if law_mode not in LAW_MODES:
             raise ValueError(f"unknown law_mode {law_mode!r}; known: {', '.join(LAW_MODES)}")
-        self.recipe, self.seed, self.law_mode = recipe, seed, law_mode
+        self.recipe, self.seed, self.law_mode, self.units = recipe, seed, law_mode, bool(units)
         self.net: Net | None = None
         self.history: list[dict] = []
 
@@ -235,7 +286,8 @@ class LearnedSimulator:
         P = torch.tensor(basis(laws), dtype=torch.float32)
         Y = torch.tensor(self.targets(s0, s1, data.dt), dtype=torch.float32)
         M = torch.tensor(data.present[rows], dtype=torch.bool)
-        net = self.net = Net(self.law_mode, self.recipe.width, self.recipe.depth)
+        net = self.net = Net(self.law_mode, self.recipe.width, self.recipe.depth, self.units,
+                             data.dt)  # fmt: skip
         near = G["wall_on"].any(-1) | G["pair_on"]
         for name, x, on in (("node", G["node"], M), ("wall", G["wall"], G["wall_on"]),
                             ("pair", G["pair"], G["pair_on"])):  # fmt: skip
@@ -261,7 +313,7 @@ class LearnedSimulator:
             gen,
             fixed,
             self.recipe,
-            f"learned ({self.law_mode})",
+            f"learned ({self.law_mode}{', units' if self.units else ''})",
             cosine=self.recipe.cosine,
         )
         return self
@@ -269,20 +321,23 @@ class LearnedSimulator:
     @torch.no_grad()
     def step(self, s: np.ndarray, data: physics.Trajectories, laws: np.ndarray) -> np.ndarray:
         """One frame for every trajectory: states (n, 2, 4) -> (n, 2, 4); `laws` (n, 4)."""
-        self._ready()
+        self._ready(data.dt)
         return self._step(s, data, *self._told(laws))
 
-    def _ready(self) -> None:
-        """Refuse, in one line, a simulator never fitted or saved with an older graph; put the
-        network in evaluation mode."""
+    def _ready(self, dt: float) -> None:
+        """Refuse, in one line, a simulator never fitted, saved with an older graph, or asked for
+        frames of another length than it learned; put the network in evaluation mode."""
         if self.net is None:
             raise RuntimeError("step before fit")
-        if self.net.wall_mean.numel() != WALL_IN or self.net.pair_mean.numel() != PAIR_IN:
+        old = not hasattr(self.net, "units")
+        if old or self.net.wall_mean.numel() != WALL_IN or self.net.pair_mean.numel() != PAIR_IN:
             raise ValueError(
-                f"this learned simulator was saved by an older distinv (edges of "
-                f"{self.net.wall_mean.numel()} and {self.net.pair_mean.numel()} features, now "
-                f"{WALL_IN} and {PAIR_IN}): run 06_physics again"
+                "this learned simulator was saved by an older distinv (another graph or edges "
+                "without units): run 06_physics again"
             )
+        if not np.isclose(dt, self.net.dt, rtol=1e-9, atol=0):
+            raise ValueError(f"this learned simulator learned frames of {self.net.dt:.6g} s; "
+                             f"these trajectories have {dt:.6g} s")  # fmt: skip
         self.net.eval()
 
     def _told(self, laws: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -310,7 +365,7 @@ class LearnedSimulator:
             L = np.asarray(laws, dtype=float)
         if L.shape != (len(data), 4) or not np.isfinite(L).all():
             raise ValueError(f"need finite laws for {len(data)} trajectories, got shape {L.shape}")
-        self._ready()
+        self._ready(data.dt)
         told = self._told(L)  # the same every frame
         s = data.states[:, start].copy()
         out = [s]

@@ -162,3 +162,34 @@ def learned_text(mse: dict, drift: dict, ratio_hi: dict, what: dict, model: str 
         + f" its in-distribution error ({len(ok)} of {len(what)} within {GOAL_RATIO:g}x)"
     )
     return "; ".join(parts) + "."
+
+
+def units_text(mse: dict, ratio_hi: dict, model: str = "learned", ablation: str = "learned_raw"):
+    """What the edges' units change: the simulator against its ablation with raw edges, in
+    distribution and on each FAR split (upper ends of the paired intervals)."""
+    better = [s for s in FAR if ratio_hi[model, s] < ratio_hi[ablation, s]]
+    return (
+        f"Without its edges' units ({ablation}), the same graph's in-distribution error is "
+        f"{mse[ablation, 'iid']:.3g} m² (with them {mse[model, 'iid']:.3g}) and the upper ends of "
+        "its paired intervals out of range are "
+        + ", ".join(f"{s} {ratio_hi[ablation, s]:.2f}x" for s in FAR)
+        + f" (with them {', '.join(f'{ratio_hi[model, s]:.2f}x' for s in FAR)}): the units "
+        + f"lower the upper end on {_names(better) if better else 'none of them'}."
+    )
+
+
+def whatif_cause_text(what: dict, told_true: dict, structured: dict) -> str:
+    """Where the learned simulator's what-if error comes from: `what` ({change: (its error told
+    the inferred laws changed, its in-distribution error)}), `told_true` ({change: its error told
+    the true laws changed}) and `structured` ({change: the structured model's error, the same
+    inferred laws in the true equations})."""
+    return (
+        "Told the true laws changed as asked instead of the inferred ones, its errors are "
+        + ", ".join(
+            f"{c} {told_true[c]:.3g} m² ({told_true[c] / base:.2f}x)"
+            for c, (_, base) in what.items()
+        )  # fmt: skip
+        + "; the structured model, whose equations are exact, errs by "
+        + ", ".join(f"{structured[c]:.3g} m²" for c in what)
+        + " with the same inferred laws: that much of a what-if's error is the inferred laws'."
+    )

@@ -236,11 +236,14 @@ class _Sim:
             self.v[..., 0] = np.where(stopped, 0.0, self.v[..., 0])
             if self.n == 2:
                 self._collide(happened & (pair <= t_event + 1e-12))
-        # Too many contacts in one substep (a ball pinned in a corner): finish it in plain flight.
+        # Too many contacts in one substep (a ball pinned in a corner, or one chattering on a
+        # resting ball): finish it in plain flight, then resolve what that left overlapping.
         a, left = self.accel(g), remaining[:, None, None]
         self.p = self.p + self.v * left + 0.5 * a * left**2
         self.v = self.v + a * left
         self._clamp()
+        if self.n == 2:
+            self._collide(np.zeros(self.B, bool))
 
     def _walls(self, at: np.ndarray, g: np.ndarray) -> None:
         e, mu = self.law["restitution"][:, None], self.law["friction"][:, None]
