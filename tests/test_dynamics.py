@@ -322,3 +322,23 @@ def test_whatif_cause_text_sets_the_true_laws_beside_the_inferred():
         "friction 0.06 m² (1.20x); the structured model, whose equations are exact, errs by "
         "0.15 m² with the same inferred laws: that much of a what-if's error is the inferred laws'."
     )
+
+
+def test_energy_parts_text_gives_each_kind_its_share():
+    parts = {"free": (80, 0.1), "wall": (15, 0.8), "pair": (5, 0.1)}
+    assert verdicts.energy_parts_text(parts) == (
+        "Stepped one frame at a time from the true states, the share of its summed one-frame "
+        "energy error (against the share of frames) is 10% (80%) in free flight, 80% (15%) with a "
+        "wall near and 10% (5%) with the other ball near."
+    )
+
+
+def test_timevarying_text_says_what_constant_laws_cost():
+    mse = {(m, s): v for m, (a, b) in {"structured": (0.1, 0.3), "learned": (0.05, 0.2),
+                                       "blind": (1.0, 1.5)}.items()
+           for s, v in (("iid", a), ("timevarying", b))}  # fmt: skip
+    hi = {("structured", "timevarying"): 3.5, ("learned", "timevarying"): 4.8}
+    assert verdicts.timevarying_text(mse, hi).endswith(
+        "That costs the structured model 3.00x its in-distribution error (upper end 3.50x) and "
+        "the learned simulator 4.00x (upper end 4.80x); the blind model, told nothing, 1.50x."
+    )

@@ -167,3 +167,20 @@ def test_fitting_side_by_side_gives_the_models_fitted_one_at_a_time(small):
     for name in one:
         a, b = one[name].net.state_dict(), two[name].net.state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a), name
+
+
+def test_energy_by_edge_counts_every_frame_once_and_refuses_a_window_too_long(small):
+    model = learned.LearnedSimulator(learned.Recipe(steps=1), 0).fit(small)
+    parts = learned.energy_by_edge(model, small, 5, 10)
+    assert set(parts) == set(learned.EDGE_KINDS)
+    assert sum(n for n, _ in parts.values()) == 10 * len(small)
+    assert all(e >= 0 for _, e in parts.values()) and parts["free"][0] > 0
+    with pytest.raises(ValueError, match="need 0 <= start"):
+        learned.energy_by_edge(model, small, 25, 10)
+
+    class Exact:  # steps to the true next frame: no error anywhere
+        def step(self, s, data, laws):
+            t = next(t for t in range(data.states.shape[1]) if np.array_equal(data.states[:, t], s))
+            return data.states[:, t + 1]
+
+    assert all(e < 1e-12 for _, e in learned.energy_by_edge(Exact(), small, 5, 10).values())

@@ -13,17 +13,12 @@ the frame is advanced outside the network: v' = v + dv, x' = x + dt v + dx. What
   the other ball's edge is read in the frame of the line between the centres. Each edge is told
   its time to contact at the current velocities and whether that falls within this frame (a
   hand-written flag, law-free). Balls are interchangeable by construction.
-- *Laws enter multilinearly.* Each function outputs coefficients, one set per term of
+- *Laws enter the node function multilinearly.* It outputs coefficients, one set per term of
   phi(laws) = [1, each law, each product of two different laws] (11 terms, laws scaled to about 1
   by their training ranges), and its prediction is their sum weighted by phi: affine in each law
-  with the others fixed. Which direction gravity pulls, that friction slows a slide in proportion
-  to gravity, that restitution scales a bounce: each is a coefficient the network computes from
-  the state, learned. No term adds a law's effect to the prediction by hand.
-
-What it learns: the node and edge functions (MLPs), from one-frame transitions of training worlds.
-The node function learns from frames with no near edge only; edges learn what the node function
-leaves (the two are told apart by the connectivity rule, not by the data).
-
+  with the others fixed. Which direction gravity pulls, how damping slows a flight: each is a
+  coefficient the network computes from the state, learned. No term adds a law's effect to the
+  prediction by hand.
 - *Edges in units of their own speed* (`units=True`, the default). A contact looks the same when
   every length and gravity are scaled by one factor and time is not: that is what the units of
   the quantities say (dimensional analysis), not a law of these worlds. So an edge reads its state
@@ -31,13 +26,18 @@ leaves (the two are told apart by the connectivity rule, not by the data).
   g: the gravity it is told), every input made free of units (gap / (S dt), v / S, g dt / S, the
   time to contact in frames, friction, restitution, damping scaled by their training ranges), and
   its prediction is S times the network's output. Gravity enters an edge through that scale,
-  a hand-written use of a law: the graph's own inputs stay law-free. A contact under Jupiter's
-  gravity, faster than any in training, then reads like a slower one under Earth's.
+  a hand-written use of a law (the graph's own inputs stay law-free); how a bounce, friction or a
+  resting contact acts is learned. A contact under Jupiter's gravity, faster than any in
+  training, then reads like a slower one under Earth's.
 
-`units=False` is the ablation of the last point: every function reads raw speeds and gaps and
-takes the laws multilinearly (above). `law_mode="input"` ablates the multilinear entry: the same
-graph, laws as four more inputs of every function and one output set, the way the conditioned step
-model takes them (its edges raw).
+What it learns: the node and edge functions (MLPs), from one-frame transitions of training worlds.
+The node function learns from frames with no near edge only; edges learn what the node function
+leaves (the two are told apart by the connectivity rule, not by the data).
+
+`units=False` is the ablation of the edges' units: every function reads raw speeds and gaps and
+takes the laws multilinearly, as the node does. `law_mode="input"` also ablates the multilinear
+entry: the same graph, its edges raw, the laws as four more inputs of every function and one
+output set, the way the conditioned step model takes them.
 """
 
 from __future__ import annotations
@@ -373,3 +373,35 @@ class LearnedSimulator:
             s = self._step(s, data, *told)
             out.append(s)
         return np.stack(out, 1)
+
+
+EDGE_KINDS = ("free", "wall", "pair")  # what is near a trajectory's balls in a frame
+
+
+def energy_by_edge(model: LearnedSimulator, data: physics.Trajectories, start: int,
+                   n_steps: int) -> dict[str, tuple[int, float]]:  # fmt: skip
+    """Where a simulator's energy error arises: one frame at a time from the true state (frames
+    start .. start + n_steps - 1, told the true laws), the absolute error of the energy after the
+    frame as a fraction of the trajectory's true energy at `start`, summed by what is near its
+    balls in that frame: "pair" (the other ball, by `graph`'s rule), else "wall", else "free".
+    Returns {kind: (frames, summed error)}."""
+    if not 0 <= start < start + n_steps < data.states.shape[1]:
+        raise ValueError(f"need 0 <= start < start + n_steps < {data.states.shape[1]} frames")
+    laws = law_table(data.worlds)
+    e0 = physics.energy(data.states[:, start : start + 1], data.mass, data.worlds, data.dt,
+                        start * data.dt)[:, 0]  # fmt: skip
+    out = {k: [0, 0.0] for k in EDGE_KINDS}
+    for t in range(start, start + n_steps):
+        s = data.states[:, t]
+        pred = model.step(s, data, laws)[:, None]
+        true = data.states[:, t + 1 : t + 2]
+        e = [physics.energy(x, data.mass, data.worlds, data.dt, (t + 1) * data.dt)[:, 0]
+             for x in (pred, true)]  # fmt: skip
+        err = np.abs(e[0] - e[1]) / e0
+        g = graph(s, data.radius, data.mass, data.present, data.dt)
+        wall = (g["wall_on"] & data.present[..., None]).any((1, 2))
+        kind = np.where(g["pair_on"].any(1), 2, np.where(wall, 1, 0))
+        for i, k in enumerate(EDGE_KINDS):
+            out[k][0] += int((kind == i).sum())
+            out[k][1] += float(err[kind == i].sum())
+    return {k: (n, e) for k, (n, e) in out.items()}

@@ -193,3 +193,32 @@ def whatif_cause_text(what: dict, told_true: dict, structured: dict) -> str:
         + ", ".join(f"{structured[c]:.3g} m²" for c in what)
         + " with the same inferred laws: that much of a what-if's error is the inferred laws'."
     )
+
+
+def energy_parts_text(parts: dict[str, tuple[int, float]]) -> str:
+    """Where the learned simulator's one-frame energy error arises (`learned.energy_by_edge`):
+    each kind of frame's share of the summed error against its share of the frames."""
+    frames = sum(n for n, _ in parts.values())
+    total = max(sum(e for _, e in parts.values()), 1e-300)
+    names = {"free": "in free flight", "wall": "with a wall near",
+             "pair": "with the other ball near"}  # fmt: skip
+    shares = [f"{e / total:.0%} ({n / frames:.0%}) {names[k]}" for k, (n, e) in parts.items()]
+    return (
+        "Stepped one frame at a time from the true states, the share of its summed one-frame "
+        f"energy error (against the share of frames) is {_names(shares)}."
+    )
+
+
+def timevarying_text(mse: dict, ratio_hi: dict) -> str:
+    """What telling a model constant laws costs under gravity that varies in time: the structured
+    model fits constant laws to its window, the learned simulator is told g0 (the base value)."""
+    return (
+        "Under gravity that varies in time, the models that take laws are told constant ones: the "
+        "structured model fits constant laws to its window and the learned simulator is told g0, "
+        f"the base of the varying gravity. That costs the structured model "
+        f"{ratio(mse, 'structured', 'timevarying'):.2f}x its in-distribution error (upper end "
+        f"{ratio_hi['structured', 'timevarying']:.2f}x) and the learned simulator "
+        f"{ratio(mse, 'learned', 'timevarying'):.2f}x (upper end "
+        f"{ratio_hi['learned', 'timevarying']:.2f}x); the blind model, told nothing, "
+        f"{ratio(mse, 'blind', 'timevarying'):.2f}x."
+    )
