@@ -38,6 +38,16 @@ def die_with_parent() -> None:
 _POOLS: dict = {}
 
 
+def _shared_worker() -> None:
+    """A shared pool's initializer: the worker dies with its parent, and leaves an interrupt to
+    the parent (a notebook kernel interrupted or shut down signals its whole process group; an
+    idle worker would print a traceback for it)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent()
+
+
 def shared_pool(workers: int):
     """A pool of `workers` spawned processes kept for the life of this one: started on first use,
     reused by every later call (a chapter that fits many small batches pays the start once), shut
@@ -49,7 +59,7 @@ def shared_pool(workers: int):
         from concurrent.futures import ProcessPoolExecutor
 
         pool = _POOLS[workers] = ProcessPoolExecutor(
-            workers, mp_context=mp.get_context("spawn"), initializer=die_with_parent
+            workers, mp_context=mp.get_context("spawn"), initializer=_shared_worker
         )
         atexit.register(pool.shutdown)
     return pool
