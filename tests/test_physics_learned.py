@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from distinv import physics, stats
+from distinv import cpus, physics, stats
 from distinv.physics import dynamics, learned
 
 
@@ -97,7 +97,7 @@ def test_a_simulator_refuses_frames_of_another_length(small):
 def test_an_edge_in_units_reads_a_scaled_contact_as_the_same_one(name):
     """Lengths and gravity scaled by one factor (time not): every unit-free input is unchanged and
     the speed scale grows by the factor, so the edge predicts a change of velocity and position
-    grown by it. Gravity left as it was, they change."""
+    grown by it (an untrained edge here). Gravity left as it was, the inputs change."""
     dt, factor = 1 / 30, 2.5
     rng = np.random.default_rng(0)
     n = 64
@@ -120,6 +120,12 @@ def test_an_edge_in_units_reads_a_scaled_contact_as_the_same_one(name):
     same_g = laws.clone()
     z3, _ = learned.in_units(scaled, same_g, name, dt)
     assert (z3 - z).abs().max() > 0.05
+    net = learned.Net("multilinear", width=16, depth=2, units=True, dt=dt)
+    with torch.no_grad():
+        fn = getattr(net, name)
+        out = net._apply(fn, x, laws, None, name)
+        out2 = net._apply(fn, scaled, told, None, name)
+    assert torch.allclose(out2, factor * out, rtol=2e-2, atol=1e-6)
 
 
 def test_learned_simulator_refuses_bad_input(small):
@@ -150,8 +156,9 @@ def test_learned_simulator_learns_how_gravity_acts():
     assert abs(slope + 1) < 0.1, slope
 
 
-def test_fitting_side_by_side_gives_the_models_fitted_one_at_a_time(small):
+def test_fitting_side_by_side_gives_the_models_fitted_one_at_a_time(small, monkeypatch):
     """`fit_all` in two processes: every model's weights equal those fitted in this process."""
+    monkeypatch.delenv(cpus.ENV, raising=False)  # a sweep's run would cap it at one process
 
     def unfitted():
         recipe = learned.Recipe(steps=20, batch_size=32)

@@ -253,8 +253,8 @@ class Structured:
                 part = rows[at : at + FIT_CHUNK]
                 jobs.append((data.subset(part, self.observe + 1), k, c))
                 where.append(part)
-        workers = min(cpus.allowed(getattr(self, "workers", 1)), len(jobs))
-        if workers > 1:
+        workers = cpus.allowed(getattr(self, "workers", 1))
+        if workers > 1 and len(jobs) > 1:
             pool = cpus.shared_pool(workers)
             done = list(pool.map(self._fit_chunk, *zip(*jobs, strict=True)))
         else:

@@ -19,14 +19,16 @@ the frame is advanced outside the network: v' = v + dv, x' = x + dt v + dx. What
   with the others fixed. Which direction gravity pulls, how damping slows a flight: each is a
   coefficient the network computes from the state, learned. No term adds a law's effect to the
   prediction by hand.
-- *Edges in units of their own speed* (`units=True`, the default). A contact looks the same when
-  every length and gravity are scaled by one factor and time is not: that is what the units of
-  the quantities say (dimensional analysis), not a law of these worlds. So an edge reads its state
-  in units of a speed scale S = |v| + g dt (v: the velocity along and across the edge's normal,
-  g: the gravity it is told), every input made free of units (gap / (S dt), v / S, g dt / S, the
-  time to contact in frames, friction, restitution, damping scaled by their training ranges), and
-  its prediction is S times the network's output. Gravity enters an edge through that scale,
-  a hand-written use of a law (the graph's own inputs stay law-free); how a bounce, friction or a
+- *Edges in units of their own speed* (`units=True`, the default with multilinear laws). A
+  contact looks nearly the same when every length and gravity are scaled by one factor and time
+  is not: that is what the units of the quantities say (dimensional analysis), not a law of these
+  worlds; only the world's few fixed lengths (the box, the resting threshold, the connectivity
+  reach) do not scale. So an edge reads its state in units of a speed scale S = |v| + g dt (v:
+  the velocity along and across the edge's normal, g: the gravity it is told), its inputs left
+  unchanged by that scaling (gap / (S dt), v / S, g dt / S, the time to contact in frames; friction,
+  restitution and damping, per second, as plain inputs scaled by their training ranges), and its
+  prediction is S times the network's output. Gravity enters an edge through that scale, a
+  hand-written use of a law (the graph's own inputs stay law-free); how a bounce, friction or a
   resting contact acts is learned. A contact under Jupiter's gravity, faster than any in
   training, then reads like a slower one under Earth's.
 
@@ -34,9 +36,10 @@ What it learns: the node and edge functions (MLPs), from one-frame transitions o
 The node function learns from frames with no near edge only; edges learn what the node function
 leaves (the two are told apart by the connectivity rule, not by the data).
 
-`units=False` is the ablation of the edges' units: every function reads raw speeds and gaps and
-takes the laws multilinearly, as the node does. `law_mode="input"` also ablates the multilinear
-entry: the same graph, its edges raw, the laws as four more inputs of every function and one
+`units=False` is the ablation of the edges' units: every edge reads raw speeds and gaps and takes
+the laws multilinearly, as the node does (so it also changes how the edges take friction,
+restitution and damping). `law_mode="input"` ablates the multilinear entry: the same graph, its
+edges raw unless `units=True` is asked, the laws as four more inputs of every function and one
 output set, the way the conditioned step model takes them.
 """
 
@@ -259,13 +262,15 @@ def _index(g: dict, idx) -> dict:
 class LearnedSimulator:
     """Learned from one-frame transitions of training worlds; rolled out from its own predictions,
     told the laws of each trajectory (constant in time). `units`: the edges read their state in
-    units of their own speed (the module's docstring; False: the ablation, raw)."""
+    units of their own speed (the module's docstring; False: raw; None, the default: units with
+    multilinear laws, raw with laws as inputs)."""
 
     def __init__(self, recipe: Recipe = Recipe(), seed: int = 0, law_mode: str = "multilinear",
-                 units: bool = True):  # fmt: skip
+                 units: bool | None = None):  # fmt: skip
         if law_mode not in LAW_MODES:
             raise ValueError(f"unknown law_mode {law_mode!r}; known: {', '.join(LAW_MODES)}")
-        self.recipe, self.seed, self.law_mode, self.units = recipe, seed, law_mode, bool(units)
+        units = law_mode == "multilinear" if units is None else bool(units)
+        self.recipe, self.seed, self.law_mode, self.units = recipe, seed, law_mode, units
         self.net: Net | None = None
         self.history: list[dict] = []
 
@@ -381,9 +386,10 @@ EDGE_KINDS = ("free", "wall", "pair")  # what is near a trajectory's balls in a 
 def energy_by_edge(model: LearnedSimulator, data: physics.Trajectories, start: int,
                    n_steps: int) -> dict[str, tuple[int, float]]:  # fmt: skip
     """Where a simulator's energy error arises: one frame at a time from the true state (frames
-    start .. start + n_steps - 1, told the true laws), the absolute error of the energy after the
-    frame as a fraction of the trajectory's true energy at `start`, summed by what is near its
-    balls in that frame: "pair" (the other ball, by `graph`'s rule), else "wall", else "free".
+    start .. start + n_steps - 1, told the true laws; g0 for time-varying gravity), the absolute
+    error of the energy after the frame as a fraction of the trajectory's true energy at `start`,
+    summed by what is near its balls in that frame: "pair" (the other ball, by `graph`'s rule),
+    else "wall", else "free".
     Returns {kind: (frames, summed error)}."""
     if not 0 <= start < start + n_steps < data.states.shape[1]:
         raise ValueError(f"need 0 <= start < start + n_steps < {data.states.shape[1]} frames")

@@ -165,33 +165,40 @@ def learned_text(mse: dict, drift: dict, ratio_hi: dict, what: dict, model: str 
 
 
 def units_text(mse: dict, ratio_hi: dict, model: str = "learned", ablation: str = "learned_raw"):
-    """What the edges' units change: the simulator against its ablation with raw edges, in
-    distribution and on each FAR split (upper ends of the paired intervals)."""
-    better = [s for s in FAR if ratio_hi[model, s] < ratio_hi[ablation, s]]
+    """What the edges' units change: the simulator against its ablation with raw edges (which
+    also take the laws multilinearly), its error on each FAR split and the upper ends of the
+    paired intervals over its own in-distribution error."""
+    lower = [s for s in FAR if mse[model, s] < mse[ablation, s]]
     return (
-        f"Without its edges' units ({ablation}), the same graph's in-distribution error is "
-        f"{mse[ablation, 'iid']:.3g} m² (with them {mse[model, 'iid']:.3g}) and the upper ends of "
-        "its paired intervals out of range are "
+        f"Without its edges' units ({ablation}: raw edges, which also take the laws "
+        "multilinearly), the same graph's rollout error is "
+        + ", ".join(f"{s} {mse[ablation, s]:.3g} m²" for s in ("iid", *FAR))
+        + " (with them "
+        + ", ".join(f"{mse[model, s]:.3g}" for s in ("iid", *FAR))
+        + "), and the upper ends of its paired intervals out of range are "
         + ", ".join(f"{s} {ratio_hi[ablation, s]:.2f}x" for s in FAR)
         + f" (with them {', '.join(f'{ratio_hi[model, s]:.2f}x' for s in FAR)}): the units "
-        + f"lower the upper end on {_names(better) if better else 'none of them'}."
+        + f"lower the error on {_names(lower) if lower else 'none of the three'}."
     )
 
 
 def whatif_cause_text(what: dict, told_true: dict, structured: dict) -> str:
-    """Where the learned simulator's what-if error comes from: `what` ({change: (its error told
-    the inferred laws changed, its in-distribution error)}), `told_true` ({change: its error told
-    the true laws changed}) and `structured` ({change: the structured model's error, the same
-    inferred laws in the true equations})."""
+    """The learned simulator's what-if errors told the inferred laws changed (`what`: {change:
+    (error, its in-distribution error)}) beside the same simulator told the true laws changed
+    (`told_true`: {change: error}), and the structured model's (`structured`: {change: error},
+    the exact equations with the same inferred laws)."""
     return (
-        "Told the true laws changed as asked instead of the inferred ones, its errors are "
+        "Told the true laws changed as asked instead of the inferred ones, the same simulator's "
+        "errors are "
         + ", ".join(
-            f"{c} {told_true[c]:.3g} m² ({told_true[c] / base:.2f}x)"
-            for c, (_, base) in what.items()
+            f"{c} {told_true[c]:.3g} m² ({told_true[c] / base:.2f}x its in-distribution "
+            f"error, against {e:.3g} m² told the inferred laws)"
+            for c, (e, base) in what.items()
         )  # fmt: skip
-        + "; the structured model, whose equations are exact, errs by "
+        + ": the difference is what the inferred laws cost it. The structured model, whose "
+        "equations are exact, errs by "
         + ", ".join(f"{structured[c]:.3g} m²" for c in what)
-        + " with the same inferred laws: that much of a what-if's error is the inferred laws'."
+        + " with the same inferred laws."
     )
 
 
@@ -211,14 +218,16 @@ def energy_parts_text(parts: dict[str, tuple[int, float]]) -> str:
 
 def timevarying_text(mse: dict, ratio_hi: dict) -> str:
     """What telling a model constant laws costs under gravity that varies in time: the structured
-    model fits constant laws to its window, the learned simulator is told g0 (the base value)."""
+    model fits constant laws to its window and the learned simulator is told g0 (the base value);
+    the conditioned model is told g(t) at every frame, the blind model nothing."""
     return (
-        "Under gravity that varies in time, the models that take laws are told constant ones: the "
-        "structured model fits constant laws to its window and the learned simulator is told g0, "
-        f"the base of the varying gravity. That costs the structured model "
-        f"{ratio(mse, 'structured', 'timevarying'):.2f}x its in-distribution error (upper end "
-        f"{ratio_hi['structured', 'timevarying']:.2f}x) and the learned simulator "
+        "Under gravity that varies in time, the structured model fits constant laws to its window "
+        "and the learned simulator is told g0, the base of the varying gravity (the conditioned "
+        "model is told g(t) at every frame). Their errors there are "
+        f"{ratio(mse, 'structured', 'timevarying'):.2f}x (upper end "
+        f"{ratio_hi['structured', 'timevarying']:.2f}x) and "
         f"{ratio(mse, 'learned', 'timevarying'):.2f}x (upper end "
-        f"{ratio_hi['learned', 'timevarying']:.2f}x); the blind model, told nothing, "
-        f"{ratio(mse, 'blind', 'timevarying'):.2f}x."
+        f"{ratio_hi['learned', 'timevarying']:.2f}x) their in-distribution errors; the blind "
+        f"model's {ratio(mse, 'blind', 'timevarying'):.2f}x, the conditioned model's "
+        f"{ratio(mse, 'conditioned', 'timevarying'):.2f}x."
     )
