@@ -191,3 +191,34 @@ def test_energy_by_edge_counts_every_frame_once_and_refuses_a_window_too_long(sm
             return data.states[:, t + 1]
 
     assert all(e < 1e-12 for _, e in learned.energy_by_edge(Exact(), small, 5, 10).values())
+
+
+@pytest.mark.parametrize("units", [True, False])
+def test_only_near_edges_are_computed_and_far_ones_add_nothing(small, units):
+    """The edge functions run on near edges only; the prediction equals every edge computed and
+    the far ones masked out (how it was done before, at many times the cost)."""
+    net = learned.Net("multilinear", width=16, depth=2, units=units, dt=small.dt)
+    rows, frames = np.repeat(np.arange(len(small)), 29), np.tile(np.arange(29), len(small))
+    s = small.states[rows, frames]
+    g = learned._tensors(learned.graph(s, small.radius[rows], small.mass[rows],
+                                       small.present[rows], small.dt))  # fmt: skip
+    laws = learned.law_table([small.worlds[i] for i in rows])
+    L = torch.tensor(laws / learned.SCALE, dtype=torch.float32)
+    P = torch.tensor(learned.basis(laws), dtype=torch.float32)
+    assert g["wall_on"].any() and not g["wall_on"].all()
+    with torch.no_grad():
+        pred, _ = net(g, L, P)
+        node = net._apply(net.node, g["node"], L, P, "node") * net.free_std
+        wall = (
+            net._apply(net.wall, g["wall"], L, P, "wall") * net.near_std * g["wall_on"][..., None]
+        )
+        pair = (
+            net._apply(net.pair, g["pair"], L, P, "pair") * net.near_std * g["pair_on"][..., None]
+        )
+        pf = g["pair_frame"]
+        v = (torch.einsum("kbwc,wcd->kbd", wall[..., :2], g["wall_frame"])
+             + torch.einsum("kbc,kbcd->kbd", pair[..., :2], pf))  # fmt: skip
+        x = (torch.einsum("kbwc,wcd->kbd", wall[..., 2:], g["wall_frame"])
+             + torch.einsum("kbc,kbcd->kbd", pair[..., 2:], pf))  # fmt: skip
+        full = node + torch.cat([v, x], -1)
+    assert torch.allclose(pred, full, atol=1e-5), (pred - full).abs().max()

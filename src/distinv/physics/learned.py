@@ -211,19 +211,26 @@ class Net(nn.Module):
             return (out * phi.view(len(phi), *[1] * (x.dim() - 2), N_TERMS, 1)).sum(-2)
         return out[..., 0, :]
 
+    def _edges(self, fn, x, on, laws, phi, name):
+        """An edge function on its near edges only (far ones contribute nothing, and are most of
+        them), in physical units; zero elsewhere. (..., 4) like x's leading dimensions."""
+        out = x.new_zeros(*x.shape[:-1], 4)
+        if on.any():
+            rows = on.nonzero()[:, 0]  # each near edge's trajectory
+            out[on] = self._apply(fn, x[on], laws[rows], phi[rows], name) * self.near_std
+        return out
+
     def forward(self, g: dict, laws: torch.Tensor, phi: torch.Tensor, detach_node: bool = False):
         """(k, 2, 4): dv and dx per ball, in physical units; also whether any edge is near."""
         node = self._apply(self.node, g["node"], laws, phi, "node") * self.free_std
         near = g["wall_on"].any(-1) | g["pair_on"]
         if detach_node:  # a frame with a near edge teaches the edges, not the node function
             node = torch.where(near[..., None], node.detach(), node)
-        wall = self._apply(self.wall, g["wall"], laws, phi, "wall") * self.near_std  # (k,2,4,4)
-        wall = wall * g["wall_on"][..., None]
+        wall = self._edges(self.wall, g["wall"], g["wall_on"], laws, phi, "wall")  # (k,2,4,4)
         frame = g["wall_frame"]  # (4, 2, 2): normal, tangent per wall
         wall_v = torch.einsum("kbwc,wcd->kbd", wall[..., :2], frame)
         wall_x = torch.einsum("kbwc,wcd->kbd", wall[..., 2:], frame)
-        pair = self._apply(self.pair, g["pair"], laws, phi, "pair") * self.near_std
-        pair = pair * g["pair_on"][..., None]
+        pair = self._edges(self.pair, g["pair"], g["pair_on"], laws, phi, "pair")
         pf = g["pair_frame"]  # (k, 2, 2, 2)
         pair_v = torch.einsum("kbc,kbcd->kbd", pair[..., :2], pf)
         pair_x = torch.einsum("kbc,kbcd->kbd", pair[..., 2:], pf)
