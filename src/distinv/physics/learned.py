@@ -401,20 +401,18 @@ def energy_by_edge(model: LearnedSimulator, data: physics.Trajectories, start: i
     if not 0 <= start < start + n_steps < data.states.shape[1]:
         raise ValueError(f"need 0 <= start < start + n_steps < {data.states.shape[1]} frames")
     laws = law_table(data.worlds)
-    e0 = physics.energy(data.states[:, start : start + 1], data.mass, data.worlds, data.dt,
-                        start * data.dt)[:, 0]  # fmt: skip
+    true = physics.energy(data.states[:, start : start + n_steps + 1], data.mass, data.worlds,
+                          data.dt, start * data.dt)  # fmt: skip  # (n, n_steps + 1)
     out = {k: [0, 0.0] for k in EDGE_KINDS}
-    for t in range(start, start + n_steps):
+    for i, t in enumerate(range(start, start + n_steps)):
         s = data.states[:, t]
         pred = model.step(s, data, laws)[:, None]
-        true = data.states[:, t + 1 : t + 2]
-        e = [physics.energy(x, data.mass, data.worlds, data.dt, (t + 1) * data.dt)[:, 0]
-             for x in (pred, true)]  # fmt: skip
-        err = np.abs(e[0] - e[1]) / e0
+        e = physics.energy(pred, data.mass, data.worlds, data.dt, (t + 1) * data.dt)[:, 0]
+        err = np.abs(e - true[:, i + 1]) / true[:, 0]
         g = graph(s, data.radius, data.mass, data.present, data.dt)
-        wall = (g["wall_on"] & data.present[..., None]).any((1, 2))
+        wall = g["wall_on"].any((1, 2))  # absent balls have no near edge
         kind = np.where(g["pair_on"].any(1), 2, np.where(wall, 1, 0))
-        for i, k in enumerate(EDGE_KINDS):
-            out[k][0] += int((kind == i).sum())
-            out[k][1] += float(err[kind == i].sum())
+        for j, k in enumerate(EDGE_KINDS):
+            out[k][0] += int((kind == j).sum())
+            out[k][1] += float(err[kind == j].sum())
     return {k: (n, e) for k, (n, e) in out.items()}
