@@ -309,9 +309,10 @@ def test_units_text_names_the_splits_the_units_improve():
           ("learned_raw", "near"): 2.5, ("learned_raw", "moon"): 1.1,
           ("learned_raw", "jupiter"): 19.0}  # fmt: skip
     assert verdicts.units_text(mse, hi) == (
-        "Without its edges' units (learned_raw: raw edges, which also take the laws "
-        "multilinearly), the same graph's rollout error is iid 0.07 m², near 0.1 m², moon 0.01 "
-        "m², jupiter 0.9 m² (with them 0.05, 0.06, 0.02, 0.08), and the upper ends of its paired "
+        "Without its edges' units (learned_raw: raw edges, which take gravity multilinearly "
+        "like the other laws rather than through their scale), the same graph's rollout error is "
+        "iid 0.07 m², near 0.1 m², moon 0.01 m², jupiter 0.9 m² (with them 0.05, 0.06, 0.02, "
+        "0.08), and the upper ends of its paired "
         "intervals out of range are near 2.50x, moon 1.10x, jupiter 19.00x (with them 1.20x, "
         "1.50x, 2.00x): the units lower the error on near and jupiter."
     )
@@ -320,13 +321,25 @@ def test_units_text_names_the_splits_the_units_improve():
 
 
 def test_whatif_cause_text_sets_the_true_laws_beside_the_inferred():
-    text = verdicts.whatif_cause_text({"no friction": (0.2, 0.05)}, {"no friction": 0.06},
-                                      {"no friction": 0.15})  # fmt: skip
+    what = {"no friction": (0.2, 0.05), "gravity +10%": (0.12, 0.05)}
+    text = verdicts.whatif_cause_text(what, {"no friction": 0.06, "gravity +10%": 0.055},
+                                      {"no friction": 0.15, "gravity +10%": 0.14},
+                                      {"no friction": 0.13, "gravity +10%": 0.09})  # fmt: skip
     assert text == (
         "Told the true laws changed as asked instead of the inferred ones, the same simulator's "
         "errors are no friction 0.06 m² (1.20x its in-distribution error, against 0.2 m² told the "
-        "inferred laws): the difference is what the inferred laws cost it. The structured model, "
-        "whose equations are exact, errs by 0.15 m² with the same inferred laws."
+        "inferred laws), gravity +10% 0.055 m² (1.10x its in-distribution error, against 0.12 m² "
+        "told the inferred laws): the difference is what the inferred laws cost it. The "
+        "structured model, whose equations are exact, errs by 0.15 m², 0.14 m² with the same "
+        "inferred laws. Told what an inference that knew every law the window shows would tell "
+        "it (those laws exact, the training mean for the rest), changed as asked, its errors are "
+        "no friction 0.13 m² (2.60x), gravity +10% 0.09 m² (1.80x): even then no friction stays "
+        "outside the 2x goal, so what the window shows limits it, not the fit."
+    )
+    within = verdicts.whatif_cause_text(what, {c: 0.05 for c in what}, {c: 0.1 for c in what},
+                                        {c: 0.08 for c in what})  # fmt: skip
+    assert within.endswith(
+        "(1.60x): within the 2x goal, so a fit that knew what the window shows would meet it."
     )
 
 

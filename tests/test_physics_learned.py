@@ -77,13 +77,37 @@ def test_each_edge_is_told_whether_its_contact_falls_within_the_frame():
 
 def test_a_simulator_saved_with_the_old_graph_is_refused_in_one_line(small):
     model = learned.LearnedSimulator(learned.Recipe(steps=1), 0).fit(small)
-    model.net.wall_mean = torch.zeros(learned.WALL_IN - 1)  # as saved before the contact flag
+    model.rollout(small, 0, 1)
+    model.net.graph_version = learned.GRAPH_VERSION - 1  # as saved before edges were told flight
     with pytest.raises(ValueError, match="saved by an older distinv .* run 06_physics again"):
         model.rollout(small, 0, 1)
-    model = learned.LearnedSimulator(learned.Recipe(steps=1), 0).fit(small)
-    del model.net.units  # as saved before edges had units
+    del model.net.graph_version  # as saved before the graph had a version
     with pytest.raises(ValueError, match="saved by an older distinv .* run 06_physics again"):
         model.rollout(small, 0, 1)
+
+
+def test_an_edge_is_told_its_gap_after_the_frame_in_the_node_functions_flight():
+    """Ball 0 falls at 3 m/s, 0.15 m above the floor: at that speed the floor is 1.5 frames away
+    (the within-frame flag is off), but the node function's flight (here 6 cm further down, as
+    gravity would add) reaches it within the frame. Ball 1 flies towards ball 0 along the line of
+    centres; their gap after the frame is what both flights leave of it."""
+    dt, r = 1 / 30, 0.1
+    s = np.zeros((1, 2, 4))
+    s[0, 0] = [1.0, r + 0.15, 0.0, -3.0]
+    s[0, 1] = [1.5, r + 0.15, -1.5, 0.0]
+    g = learned._tensors(learned.graph(s, np.full((1, 2), r), np.ones((1, 2)),
+                                       np.ones((1, 2), bool), dt))  # fmt: skip
+    assert g["wall"][0, 0, 2, 4] == 0  # the straight-line flag: no contact in this frame
+    node = torch.zeros(1, 2, 4)
+    node[0, 0, 3] = -0.06  # ball 0's position change beyond v dt
+    node[0, 1, 2] = -0.01  # ball 1's
+    wall, pair = learned.flight_gaps(g, node, dt)
+    assert wall.shape == (1, 2, 4) and pair.shape == (1, 2)
+    assert torch.isclose(wall[0, 0, 2], torch.tensor(0.15 - 0.1 - 0.06, dtype=torch.float32))
+    right = learned.BOX.width - r - 1.5 + (1.5 * dt + 0.01)  # ball 1 flies away from it
+    assert torch.isclose(wall[0, 1, 1], torch.tensor(right, dtype=torch.float32))
+    centres = np.hypot(0.5 - 1.5 * dt - 0.01, 3 * dt + 0.06)  # ball 0 falls meanwhile
+    assert torch.allclose(pair[0], torch.tensor(centres - 2 * r, dtype=torch.float32))
 
 
 def test_a_simulator_refuses_frames_of_another_length(small):
@@ -120,12 +144,15 @@ def test_an_edge_in_units_reads_a_scaled_contact_as_the_same_one(name):
     same_g = laws.clone()
     z3, _ = learned.in_units(scaled, same_g, name, dt)
     assert (z3 - z).abs().max() > 0.05
+    phi = torch.tensor(learned.basis(laws.numpy() * learned.SCALE), dtype=torch.float32)
+    phi2 = torch.tensor(learned.basis(told.numpy() * learned.SCALE), dtype=torch.float32)
+    after = x[..., 0] - 0.1  # the gap after the frame, a length too
     net = learned.Net("multilinear", width=16, depth=2, units=True, dt=dt)
     with torch.no_grad():
         fn = getattr(net, name)
-        out = net._apply(fn, x, laws, None, name)
-        out2 = net._apply(fn, scaled, told, None, name)
-    assert torch.allclose(out2, factor * out, rtol=2e-2, atol=1e-6)
+        out = net._apply(fn, x, laws, phi, name, after)
+        out2 = net._apply(fn, scaled, told, phi2, name, factor * after)
+    assert (out2 - factor * out).abs().max() < 1e-2 * (factor * out).abs().max()
 
 
 def test_learned_simulator_refuses_bad_input(small):
@@ -209,12 +236,11 @@ def test_only_near_edges_are_computed_and_far_ones_add_nothing(small, units):
     with torch.no_grad():
         pred, _ = net(g, L, P)
         node = net._apply(net.node, g["node"], L, P, "node") * net.free_std
-        wall = (
-            net._apply(net.wall, g["wall"], L, P, "wall") * net.near_std * g["wall_on"][..., None]
-        )
-        pair = (
-            net._apply(net.pair, g["pair"], L, P, "pair") * net.near_std * g["pair_on"][..., None]
-        )
+        wall_after, pair_after = learned.flight_gaps(g, node, small.dt)
+        wall = net._apply(net.wall, g["wall"], L, P, "wall", wall_after) * net.near_std
+        wall = wall * g["wall_on"][..., None]
+        pair = net._apply(net.pair, g["pair"], L, P, "pair", pair_after) * net.near_std
+        pair = pair * g["pair_on"][..., None]
         pf = g["pair_frame"]
         v = (torch.einsum("kbwc,wcd->kbd", wall[..., :2], g["wall_frame"])
              + torch.einsum("kbc,kbcd->kbd", pair[..., :2], pf))  # fmt: skip

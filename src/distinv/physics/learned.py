@@ -13,34 +13,42 @@ the frame is advanced outside the network: v' = v + dv, x' = x + dt v + dx. What
   the other ball's edge is read in the frame of the line between the centres. Each edge is told
   its time to contact at the current velocities and whether that falls within this frame (a
   hand-written flag, law-free). Balls are interchangeable by construction.
-- *Laws enter the node function multilinearly.* It outputs coefficients, one set per term of
-  phi(laws) = [1, each law, each product of two different laws] (11 terms, laws scaled to about 1
-  by their training ranges), and its prediction is their sum weighted by phi: affine in each law
-  with the others fixed. Which direction gravity pulls, how damping slows a flight: each is a
-  coefficient the network computes from the state, learned. No term adds a law's effect to the
-  prediction by hand.
+- *Each edge is told where the node function's flight would leave it* (`flight_gaps`): its gap
+  at the end of the frame if the balls flew as the node function predicts, ignoring every edge,
+  and whether that gap is closed (the flight reaches the wall or the other ball within the frame).
+  A hand-written comparison of the prediction with the geometry; the flight itself, gravity's
+  pull included, is the node function's learned prediction from the laws it is told. Without it
+  an edge must locate, from its inputs, where gravity's pull within the frame turns a contact
+  due 1.1 frames ahead at the current velocity into one within this frame: a sharp boundary that
+  its smooth functions blurred into part of a bounce a frame early.
+- *Laws enter every function multilinearly.* A function outputs coefficients, one set per term
+  of phi(laws) = [1, each law, each product of two different laws] (11 terms, laws scaled to
+  about 1 by their training ranges), and its prediction is their sum weighted by phi: affine in
+  each law with the others fixed. Which direction gravity pulls, how damping slows a flight, how
+  much of a bounce restitution keeps: each is a coefficient the network computes from the state,
+  learned. No term adds a law's effect to the prediction by hand.
 - *Edges in units of their own speed* (`units=True`, the default with multilinear laws). A
   contact looks nearly the same when every length and gravity are scaled by one factor and time
   is not: that is what the units of the quantities say (dimensional analysis), not a law of these
   worlds; only the world's few fixed lengths (the box, the resting threshold, the connectivity
   reach) do not scale. So an edge reads its state in units of a speed scale S = |v| + g dt (v:
   the velocity along and across the edge's normal, g: the gravity it is told), its inputs left
-  unchanged by that scaling (gap / (S dt), v / S, g dt / S, the time to contact in frames; friction,
-  restitution and damping, per second, as plain inputs scaled by their training ranges), and its
-  prediction is S times the network's output. Gravity enters an edge through that scale, a
-  hand-written use of a law (the graph's own inputs stay law-free); how a bounce, friction or a
-  resting contact acts is learned. A contact under Jupiter's gravity, faster than any in
-  training, then reads like a slower one under Earth's.
+  unchanged by that scaling (gap / (S dt), v / S, g dt / S, the time to contact in frames, the
+  gap after the flight over S dt), and its prediction is S times the network's output, taking
+  friction, restitution and damping (per second) multilinearly: phi's 7 terms without gravity.
+  Gravity enters an edge through that scale, a hand-written use of a law (the graph's own inputs
+  stay law-free); how a bounce, friction or a resting contact acts is learned. A contact under
+  Jupiter's gravity, faster than any in training, then reads like a slower one under Earth's.
 
 What it learns: the node and edge functions (MLPs), from one-frame transitions of training worlds.
 The node function learns from frames with no near edge only; edges learn what the node function
 leaves (the two are told apart by the connectivity rule, not by the data).
 
-`units=False` is the ablation of the edges' units: every edge reads raw speeds and gaps and takes
-the laws multilinearly, as the node does (so it also changes how the edges take friction,
-restitution and damping). `law_mode="input"` ablates the multilinear entry: the same graph, its
-edges raw unless `units=True` is asked, the laws as four more inputs of every function and one
-output set, the way the conditioned step model takes them.
+`units=False` is the ablation of the edges' units: every edge reads raw speeds and gaps (the gap
+after the flight over the gap's spread in training) and takes all four laws multilinearly, gravity
+as one more law. `law_mode="input"` ablates the multilinear entry: the same graph, its edges raw
+unless `units=True` is asked, the laws as more inputs of every function (the three but gravity
+for edges in units) and one output set, the way the conditioned step model takes them.
 """
 
 from __future__ import annotations
@@ -62,7 +70,10 @@ N_TERMS = 11  # phi(laws): 1, four laws, six products of two
 REACH_M, REACH_FRAMES = 0.05, 2.0  # an edge is near within this gap plus frames of approach
 TTC_CAP = 3.0  # frames: times to contact are capped here
 NODE_IN, WALL_IN, PAIR_IN = 3, 10, 8  # features of a node, a wall edge, a pair edge (`graph`)
-WALL_UNITS_IN, PAIR_UNITS_IN = 13, 12  # the same in units of the edge's speed (`in_units`)
+WALL_UNITS_IN, PAIR_UNITS_IN = 10, 9  # the same in units of the edge's speed (`in_units`)
+FLIGHT_IN = 2  # an edge's gap after the frame in the node's flight, and whether that closes it
+OTHER_TERMS = [0, 2, 3, 4, 8, 9, 10]  # phi's terms without gravity (edges in units take these)
+GRAPH_VERSION = 3  # what a saved simulator's network was built for (older ones are refused)
 UNIT_SPEED = 3.0  # m/s: an edge in units predicts S / UNIT_SPEED times its network's output
 GAP_FRAMES = (-2.0, 10.0)  # gap / (S dt) is clipped here (frames of travel at speed S)
 NORMALS = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])  # left, right, floor, top
@@ -153,11 +164,11 @@ def _mlp(n_in: int, n_out: int, width: int, depth: int) -> nn.Sequential:
 def in_units(x: torch.Tensor, laws: torch.Tensor, name: str, dt: float):
     """An edge's features (`graph`: wall (..., 10) or pair (..., 8)) and its told laws (k, 4),
     scaled as `Net` takes them, in units of the edge's speed scale S = |v| + g dt: returns the
-    unit-free inputs (..., 13) or (..., 12) and S (...). Walls: gap / (S dt) (clipped to
+    unit-free inputs (..., 10) or (..., 9) and S (...). Walls: gap / (S dt) (clipped to
     GAP_FRAMES, over 5), v_n / S, v_t / S, g dt / S, time to contact / TTC_CAP, the within-frame
-    flag, the wall's identity, the three other laws; pairs the same up to the flag, then the own
-    radius's share of the two, (r + r') / (S dt) (clipped to 20, over 10), the other's mass share
-    and the three laws."""
+    flag, the wall's identity; pairs the same up to the flag, then the own radius's share of the
+    two, (r + r') / (S dt) (clipped to 20, over 10) and the other's mass share. The other three
+    laws are not among them: `Net` takes them multilinearly (or as inputs)."""
     shape = (len(laws),) + (1,) * (x.dim() - 2)
     g = (laws[:, 0] * float(SCALE[0])).clamp_min(0).view(shape)
     vn, vt = x[..., 1], x[..., 2]
@@ -171,53 +182,73 @@ def in_units(x: torch.Tensor, laws: torch.Tensor, name: str, dt: float):
         both = x[..., 5] + x[..., 6]
         cols += [(x[..., 5] / both.clamp_min(1e-9))[..., None],
                  ((both / (S * dt)).clamp(0, 20) / 10)[..., None], x[..., 7:8]]  # fmt: skip
-    cols.append(laws[:, 1:].view(*shape, 3).expand(*x.shape[:-1], 3))
     return torch.cat(cols, -1), S
+
+
+def flight_gaps(g: dict, node: torch.Tensor, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each edge's gap at the end of the frame if every ball flew as the node function predicts
+    (moved by v dt plus its position change, `node[..., 2:]`), the other edges ignored: walls
+    (k, 2, 4) along their normal, pairs (k, 2) between the centres. At or below zero, the flight
+    reaches the wall or the other ball within the frame."""
+    fly = g["node"][..., :2] * dt + node[..., 2:]  # (k, 2, 2)
+    wall = g["wall"][..., 0] - torch.einsum("kbd,wd->kbw", fly, g["wall_frame"][:, 0])
+    pair, reach = g["pair"], g["pair"][..., 5] + g["pair"][..., 6]
+    centres = (pair[..., 0] + reach)[..., None] * g["pair_frame"][..., 0, :] + fly.flip(1) - fly
+    return wall, centres.norm(dim=-1) - reach
 
 
 class Net(nn.Module):
     """Node, wall and pair functions; each outputs (dv, dx) in its own frame per law term (edges
-    in units: one set, times their speed scale)."""
+    in units: per term of the laws but gravity, times their speed scale)."""
 
     def __init__(self, law_mode: str, width: int = 128, depth: int = 3, units: bool = False,
                  dt: float = 1 / 30):  # fmt: skip
         super().__init__()
         self.law_mode, self.units, self.dt = law_mode, units, dt
-        extra = 4 if law_mode == "input" else 0
+        self.graph_version = GRAPH_VERSION
+        told = law_mode == "input"
         self.terms = N_TERMS if law_mode == "multilinear" else 1
-        self.node = _mlp(NODE_IN + extra, 4 * self.terms, width, depth)
-        if units:
-            self.wall = _mlp(WALL_UNITS_IN, 4, width, depth)
-            self.pair = _mlp(PAIR_UNITS_IN, 4, width, depth)
+        self.node = _mlp(NODE_IN + 4 * told, 4 * self.terms, width, depth)
+        if units:  # gravity enters through the speed scale; the other three laws as below
+            terms = len(OTHER_TERMS) if law_mode == "multilinear" else 1
+            self.wall = _mlp(WALL_UNITS_IN + FLIGHT_IN + 3 * told, 4 * terms, width, depth)
+            self.pair = _mlp(PAIR_UNITS_IN + FLIGHT_IN + 3 * told, 4 * terms, width, depth)
         else:
-            self.wall = _mlp(WALL_IN + extra, 4 * self.terms, width, depth)
-            self.pair = _mlp(PAIR_IN + extra, 4 * self.terms, width, depth)
+            self.wall = _mlp(WALL_IN + FLIGHT_IN + 4 * told, 4 * self.terms, width, depth)
+            self.pair = _mlp(PAIR_IN + FLIGHT_IN + 4 * told, 4 * self.terms, width, depth)
         for name, n in (("node", NODE_IN), ("wall", WALL_IN), ("pair", PAIR_IN)):
             self.register_buffer(f"{name}_mean", torch.zeros(n))
             self.register_buffer(f"{name}_std", torch.ones(n))
         self.register_buffer("free_std", torch.ones(4))  # output scales without / with near edges
         self.register_buffer("near_std", torch.ones(4))
 
-    def _apply(self, fn, x, laws, phi, name):
+    def _apply(self, fn, x, laws, phi, name, after=None):
+        """A node or edge function on its features x (`graph`), told laws (k, 4) and their terms
+        phi (k, 11); an edge also on its gap after the frame in the node's flight (`after`)."""
         if self.units and name != "node":
-            z, speed = in_units(x, laws, name, self.dt)
-            return fn(z) * (speed / UNIT_SPEED)[..., None]
-        x = (x - getattr(self, f"{name}_mean")) / getattr(self, f"{name}_std")
+            x, speed = in_units(x, laws, name, self.dt)
+            gap = after / (speed * self.dt)
+            scale, laws, phi = (speed / UNIT_SPEED)[..., None], laws[:, 1:], phi[:, OTHER_TERMS]
+        else:
+            x = (x - getattr(self, f"{name}_mean")) / getattr(self, f"{name}_std")
+            gap = None if after is None else after / getattr(self, f"{name}_std")[0]
+            scale = 1.0
+        if after is not None:
+            flight = [(gap.clamp(*GAP_FRAMES) / 5)[..., None], (after <= 0).float()[..., None]]
+            x = torch.cat([x, *flight], -1)
         if self.law_mode == "input":
-            told = laws.view(len(laws), *[1] * (x.dim() - 2), 4).expand(*x.shape[:-1], 4)
-            x = torch.cat([x, told], -1)
-        out = fn(x).view(*x.shape[:-1], self.terms, 4)
-        if self.law_mode == "multilinear":
-            return (out * phi.view(len(phi), *[1] * (x.dim() - 2), N_TERMS, 1)).sum(-2)
-        return out[..., 0, :]
+            told = laws.view(len(laws), *[1] * (x.dim() - 2), -1).expand(*x.shape[:-1], -1)
+            return fn(torch.cat([x, told], -1)) * scale
+        out = fn(x).view(*x.shape[:-1], phi.shape[-1], 4)
+        return (out * phi.view(len(phi), *[1] * (x.dim() - 2), phi.shape[-1], 1)).sum(-2) * scale
 
-    def _edges(self, fn, x, on, laws, phi, name):
+    def _edges(self, fn, x, on, laws, phi, name, after):
         """An edge function on its near edges only (far ones contribute nothing, and are most of
         them), in physical units; zero elsewhere. (..., 4) like x's leading dimensions."""
         out = x.new_zeros(*x.shape[:-1], 4)
         if on.any():
             rows = on.nonzero()[:, 0]  # each near edge's trajectory
-            out[on] = self._apply(fn, x[on], laws[rows], phi[rows], name) * self.near_std
+            out[on] = self._apply(fn, x[on], laws[rows], phi[rows], name, after[on]) * self.near_std
         return out
 
     def forward(self, g: dict, laws: torch.Tensor, phi: torch.Tensor, detach_node: bool = False):
@@ -226,11 +257,12 @@ class Net(nn.Module):
         near = g["wall_on"].any(-1) | g["pair_on"]
         if detach_node:  # a frame with a near edge teaches the edges, not the node function
             node = torch.where(near[..., None], node.detach(), node)
-        wall = self._edges(self.wall, g["wall"], g["wall_on"], laws, phi, "wall")  # (k,2,4,4)
+        wall_after, pair_after = flight_gaps(g, node.detach(), self.dt)
+        wall = self._edges(self.wall, g["wall"], g["wall_on"], laws, phi, "wall", wall_after)
         frame = g["wall_frame"]  # (4, 2, 2): normal, tangent per wall
         wall_v = torch.einsum("kbwc,wcd->kbd", wall[..., :2], frame)
         wall_x = torch.einsum("kbwc,wcd->kbd", wall[..., 2:], frame)
-        pair = self._edges(self.pair, g["pair"], g["pair_on"], laws, phi, "pair")
+        pair = self._edges(self.pair, g["pair"], g["pair_on"], laws, phi, "pair", pair_after)
         pf = g["pair_frame"]  # (k, 2, 2, 2)
         pair_v = torch.einsum("kbc,kbcd->kbd", pair[..., :2], pf)
         pair_x = torch.einsum("kbc,kbcd->kbd", pair[..., 2:], pf)
@@ -341,11 +373,10 @@ class LearnedSimulator:
         frames of another length than it learned; put the network in evaluation mode."""
         if self.net is None:
             raise RuntimeError("step before fit")
-        old = not hasattr(self.net, "units")
-        if old or self.net.wall_mean.numel() != WALL_IN or self.net.pair_mean.numel() != PAIR_IN:
+        if getattr(self.net, "graph_version", 0) != GRAPH_VERSION:
             raise ValueError(
-                "this learned simulator was saved by an older distinv (another graph or edges "
-                "without units): run 06_physics again"
+                "this learned simulator was saved by an older distinv (another graph): run "
+                "06_physics again"
             )
         if not np.isclose(dt, self.net.dt, rtol=1e-9, atol=0):
             raise ValueError(f"this learned simulator learned frames of {self.net.dt:.6g} s; "

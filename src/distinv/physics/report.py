@@ -166,12 +166,12 @@ def learned_text(mse: dict, drift: dict, ratio_hi: dict, what: dict, model: str 
 
 def units_text(mse: dict, ratio_hi: dict, model: str = "learned", ablation: str = "learned_raw"):
     """What the edges' units change: the simulator against its ablation with raw edges (which
-    also take the laws multilinearly), its error on each FAR split and the upper ends of the
-    paired intervals over its own in-distribution error."""
+    take gravity multilinearly, as the other laws, instead of through their scale), its error on
+    each FAR split and the upper ends of the paired intervals over its own in-distribution error."""
     lower = [s for s in FAR if mse[model, s] < mse[ablation, s]]
     return (
-        f"Without its edges' units ({ablation}: raw edges, which also take the laws "
-        "multilinearly), the same graph's rollout error is "
+        f"Without its edges' units ({ablation}: raw edges, which take gravity multilinearly "
+        "like the other laws rather than through their scale), the same graph's rollout error is "
         + ", ".join(f"{s} {mse[ablation, s]:.3g} m²" for s in ("iid", *FAR))
         + " (with them "
         + ", ".join(f"{mse[model, s]:.3g}" for s in ("iid", *FAR))
@@ -182,11 +182,22 @@ def units_text(mse: dict, ratio_hi: dict, model: str = "learned", ablation: str 
     )
 
 
-def whatif_cause_text(what: dict, told_true: dict, structured: dict) -> str:
+def whatif_cause_text(what: dict, told_true: dict, structured: dict, told_ref: dict) -> str:
     """The learned simulator's what-if errors told the inferred laws changed (`what`: {change:
     (error, its in-distribution error)}) beside the same simulator told the true laws changed
-    (`told_true`: {change: error}), and the structured model's (`structured`: {change: error},
-    the exact equations with the same inferred laws)."""
+    (`told_true`: {change: error}), the structured model's (`structured`: {change: error}, the
+    exact equations with the same inferred laws), and the simulator's told the window reference's
+    laws changed (`told_ref`: {change: error}; `dynamics.window_reference`): whether even those
+    leave a change outside the what-if goal."""
+    beyond = [c for c, (_, base) in what.items() if told_ref[c] > GOAL_RATIO * base]
+    verdict = (
+        f"even then {_names(beyond)} stay{'s' if len(beyond) == 1 else ''} outside the "
+        f"{GOAL_RATIO:g}x goal, so what the window shows limits "
+        f"{'it' if len(beyond) == 1 else 'them'}, not the fit."
+        if beyond
+        else f"within the {GOAL_RATIO:g}x goal, so a fit that knew what the window shows would "
+        "meet it."
+    )
     return (
         "Told the true laws changed as asked instead of the inferred ones, the same simulator's "
         "errors are "
@@ -198,7 +209,13 @@ def whatif_cause_text(what: dict, told_true: dict, structured: dict) -> str:
         + ": the difference is what the inferred laws cost it. The structured model, whose "
         "equations are exact, errs by "
         + ", ".join(f"{structured[c]:.3g} m²" for c in what)
-        + " with the same inferred laws."
+        + " with the same inferred laws. Told what an inference that knew every law the window "
+        "shows would tell it (those laws exact, the training mean for the rest), changed as "
+        "asked, its errors are "
+        + ", ".join(
+            f"{c} {told_ref[c]:.3g} m² ({told_ref[c] / base:.2f}x)" for c, (_, base) in what.items()
+        )  # fmt: skip
+        + f": {verdict}"
     )
 
 
