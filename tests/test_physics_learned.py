@@ -110,6 +110,57 @@ def test_an_edge_is_told_its_gap_after_the_frame_in_the_node_functions_flight():
     assert torch.allclose(pair[0], torch.tensor(centres - 2 * r, dtype=torch.float32))
 
 
+def test_wall_state_reads_the_walls_as_the_graph_does_at_other_velocities(small):
+    s = small.states[:, 10].copy()
+    g = learned._tensors(learned.graph(s, small.radius, small.mass, small.present, small.dt))
+    v = np.random.default_rng(0).normal(0, 3, s[..., 2:].shape)
+    s[..., 2:] = v
+    want = learned.graph(s, small.radius, small.mass, small.present, small.dt)["wall"]
+    got = learned.wall_state(g, torch.tensor(v, dtype=torch.float32), small.dt).numpy()
+    assert np.allclose(got, want, atol=1e-5)
+
+
+def test_in_a_corner_the_later_wall_reads_the_velocity_the_first_contact_left():
+    """A ball flying into the bottom-left corner reaches the floor first (a quarter of a frame
+    ahead), then the left wall (three quarters): the left wall's edge is computed from the
+    velocity after the floor's contact. A ball reaching one wall only is computed as before."""
+    dt, r = 1 / 30, 0.2
+    s = np.zeros((2, 2, 4))
+    s[:, 0] = [r + 0.75 * 4 * dt, r + 0.25 * 8 * dt, -4.0, -8.0]  # into the corner
+    s[:, 1] = [5.0, r + 0.25 * 8 * dt, 0.0, -8.0]  # onto the floor only
+    present = np.array([[True, True], [True, True]])
+    g = learned._tensors(learned.graph(s, np.full((2, 2), r), np.ones((2, 2)), present, dt))
+    net = learned.Net("multilinear", width=16, depth=2, units=True, dt=dt)
+    for p in net.node[-1].parameters():  # a node function that predicts straight flight
+        torch.nn.init.zeros_(p)
+    laws = np.tile([9.8, 0.2, 0.8, 0.1], (2, 1))
+    L = torch.tensor(laws / learned.SCALE, dtype=torch.float32)
+    P = torch.tensor(learned.basis(laws), dtype=torch.float32)
+    with torch.no_grad():
+        pred, _ = net(g, L, P)
+        node = net._apply(net.node, g["node"], L, P, "node") * net.free_std
+        after, _ = learned.flight_gaps(g, node, dt)
+        floor = net._apply(net.wall, g["wall"][:, :, 2], L, P, "wall", after[:, :, 2])
+        floor = floor * net.near_std
+        v1 = g["node"][..., :2] + floor[..., :2] @ g["wall_frame"][2]  # after the floor's contact
+        x2 = learned.wall_state(g, v1, dt)
+        after2 = g["wall"][..., 0] - torch.einsum(
+            "kbd,wd->kbw", v1 * dt + node[..., 2:], g["wall_frame"][:, 0]
+        )
+        left = net._apply(net.wall, x2[:, :, 0], L, P, "wall", after2[:, :, 0]) * net.near_std
+        frame = g["wall_frame"]
+        want = node[:, 0] + torch.cat(
+            [floor[:, 0, :2] @ frame[2] + left[:, 0, :2] @ frame[0],
+             floor[:, 0, 2:] @ frame[2] + left[:, 0, 2:] @ frame[0]], -1
+        )  # fmt: skip
+        assert bool((after[:, 0, [0, 2]] <= 0).all()) and bool((after[:, 1, :] > 0).sum() == 6)
+        assert torch.allclose(pred[:, 0], want, atol=1e-5)
+        alone = node[:, 1] + torch.cat(
+            [floor[:, 1, :2] @ frame[2], floor[:, 1, 2:] @ frame[2]], -1
+        )  # fmt: skip
+        assert torch.allclose(pred[:, 1], alone, atol=1e-5)
+
+
 def test_a_simulator_refuses_frames_of_another_length(small):
     model = learned.LearnedSimulator(learned.Recipe(steps=1), 0).fit(small)
     other = physics.dataset("iid", 4, 1, n_steps=3, dt=1 / 60)

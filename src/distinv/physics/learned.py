@@ -21,6 +21,12 @@ the frame is advanced outside the network: v' = v + dv, x' = x + dt v + dx. What
   an edge must locate, from its inputs, where gravity's pull within the frame turns a contact
   due 1.1 frames ahead at the current velocity into one within this frame: a sharp boundary that
   its smooth functions blurred into part of a bounce a frame early.
+- *Contacts within a frame act in the order they happen* (a hand-written composition rule, as
+  an event-driven simulator resolves them): where the flight reaches two walls within the frame
+  (a corner), the later wall's edge reads the ball's velocity as the earlier wall's edge left it
+  (`wall_state`), not the velocity before either. Summed independently, the two edges each
+  applied their friction to the velocity before the other's reflection, and a corner could send
+  a ball off faster than it came.
 - *Laws enter every function multilinearly.* A function outputs coefficients, one set per term
   of phi(laws) = [1, each law, each product of two different laws] (11 terms, laws scaled to
   about 1 by their training ranges), and its prediction is their sum weighted by phi: affine in
@@ -73,7 +79,7 @@ NODE_IN, WALL_IN, PAIR_IN = 3, 10, 8  # features of a node, a wall edge, a pair 
 WALL_UNITS_IN, PAIR_UNITS_IN = 10, 9  # the same in units of the edge's speed (`in_units`)
 FLIGHT_IN = 2  # an edge's gap after the frame in the node's flight, and whether that closes it
 OTHER_TERMS = [0, 2, 3, 4, 8, 9, 10]  # phi's terms without gravity (edges in units take these)
-GRAPH_VERSION = 3  # what a saved simulator's network was built for (older ones are refused)
+GRAPH_VERSION = 4  # what a saved simulator's network was built for (older ones are refused)
 UNIT_SPEED = 3.0  # m/s: an edge in units predicts S / UNIT_SPEED times its network's output
 GAP_FRAMES = (-2.0, 10.0)  # gap / (S dt) is clipped here (frames of travel at speed S)
 NORMALS = np.array([[-1.0, 0.0], [1.0, 0.0], [0.0, -1.0], [0.0, 1.0]])  # left, right, floor, top
@@ -197,6 +203,19 @@ def flight_gaps(g: dict, node: torch.Tensor, dt: float) -> tuple[torch.Tensor, t
     return wall, centres.norm(dim=-1) - reach
 
 
+def wall_state(g: dict, v: torch.Tensor, dt: float) -> torch.Tensor:
+    """The wall features of `graph` (k, 2, 4, 10) with the speeds, time to contact and
+    within-frame flag read from velocities v (k, 2, 2) instead; gaps, radius, identity kept."""
+    vn = torch.einsum("kbd,wd->kbw", v, g["wall_frame"][:, 0])
+    vt = torch.einsum("kbd,wd->kbw", v, g["wall_frame"][:, 1])
+    gap = g["wall"][..., 0]
+    ttc = torch.where(vn > 0, gap.clamp_min(0) / (vn.clamp_min(1e-12) * dt), TTC_CAP)
+    ttc = ttc.clamp_max(TTC_CAP)
+    x = g["wall"].clone()
+    x[..., 1], x[..., 2], x[..., 3], x[..., 4] = vn, vt, ttc, (ttc <= 1).float()
+    return x
+
+
 class Net(nn.Module):
     """Node, wall and pair functions; each outputs (dv, dx) in its own frame per law term (edges
     in units: per term of the laws but gravity, times their speed scale)."""
@@ -260,6 +279,23 @@ class Net(nn.Module):
         wall_after, pair_after = flight_gaps(g, node.detach(), self.dt)
         wall = self._edges(self.wall, g["wall"], g["wall_on"], laws, phi, "wall", wall_after)
         frame = g["wall_frame"]  # (4, 2, 2): normal, tangent per wall
+        closed = g["wall_on"] & (wall_after <= 0)  # walls the flight reaches within the frame
+        if (closed.sum(-1) >= 2).any():  # a corner: the later contact reads what the first left
+            gap = g["wall"][..., 0]
+            when = gap.clamp_min(0) / (gap - wall_after).clamp_min(1e-12)  # fraction of frame
+            first = torch.where(closed, when, torch.inf).argmin(-1)  # (k, 2)
+            dv = torch.einsum("kbwc,wcd->kbwd", wall[..., :2].detach(), frame)
+            v1 = (
+                g["node"][..., :2]
+                + dv.gather(2, first[..., None, None].expand(-1, -1, 1, 2))[:, :, 0]
+            )
+            x2 = wall_state(g, v1, self.dt)
+            fly = v1 * self.dt + node[..., 2:].detach()
+            after2 = gap - torch.einsum("kbd,wd->kbw", fly, frame[:, 0])
+            later = closed & (closed.sum(-1, keepdim=True) >= 2)
+            later &= torch.arange(4) != first[..., None]
+            wall2 = self._edges(self.wall, x2, later, laws, phi, "wall", after2)
+            wall = torch.where(later[..., None], wall2, wall)
         wall_v = torch.einsum("kbwc,wcd->kbd", wall[..., :2], frame)
         wall_x = torch.einsum("kbwc,wcd->kbd", wall[..., 2:], frame)
         pair = self._edges(self.pair, g["pair"], g["pair_on"], laws, phi, "pair", pair_after)
