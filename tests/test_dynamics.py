@@ -341,6 +341,13 @@ def test_whatif_cause_text_sets_the_true_laws_beside_the_inferred():
     assert within.endswith(
         "(1.60x): within the 2x goal, so a fit that knew what the window shows would meet it."
     )
+    own = verdicts.whatif_cause_text(what, {"no friction": 0.11, "gravity +10%": 0.055},
+                                     {c: 0.1 for c in what}, {c: 0.13 for c in what})  # fmt: skip
+    assert own.endswith(
+        "(2.60x): even then gravity +10% stays outside the 2x goal, so what the window shows "
+        "limits it, not the fit; told even the true laws changed, the simulator misses the 2x "
+        "goal on no friction, so it is its own limit there."
+    )
 
 
 def test_energy_parts_text_gives_each_kind_its_share():

@@ -88,9 +88,10 @@ def test_a_simulator_saved_with_the_old_graph_is_refused_in_one_line(small):
 
 def test_an_edge_is_told_its_gap_after_the_frame_in_the_node_functions_flight():
     """Ball 0 falls at 3 m/s, 0.15 m above the floor: at that speed the floor is 1.5 frames away
-    (the within-frame flag is off), but the node function's flight (here 6 cm further down, as
-    gravity would add) reaches it within the frame. Ball 1 flies towards ball 0 along the line of
-    centres; their gap after the frame is what both flights leave of it."""
+    (the within-frame flag is off), but the node function's flight (here a position change of
+    6 cm further down, an arbitrary value) reaches it within the frame. Ball 1 flies towards
+    ball 0 along the line of centres; their gap after the frame is what both flights leave of
+    it."""
     dt, r = 1 / 30, 0.1
     s = np.zeros((1, 2, 4))
     s[0, 0] = [1.0, r + 0.15, 0.0, -3.0]
@@ -121,44 +122,53 @@ def test_wall_state_reads_the_walls_as_the_graph_does_at_other_velocities(small)
 
 
 def test_in_a_corner_the_later_wall_reads_the_velocity_the_first_contact_left():
-    """A ball flying into the bottom-left corner reaches the floor first (a quarter of a frame
-    ahead), then the left wall (three quarters): the left wall's edge is computed from the
-    velocity after the floor's contact. A ball reaching one wall only is computed as before."""
-    dt, r = 1 / 30, 0.2
+    """Trajectory 0: ball 0 flies into the bottom-left corner and reaches the floor first (a
+    quarter of a frame ahead), then the left wall (three quarters); ball 1 reaches the floor only.
+    Trajectory 1: ball 0 flies into the bottom-right corner and reaches the right wall first. The
+    later wall's edge is computed from the velocity before the frame plus the earlier wall edge's
+    change; a single contact is computed as before."""
+    dt, r, width = 1 / 30, 0.2, learned.BOX.width
     s = np.zeros((2, 2, 4))
-    s[:, 0] = [r + 0.75 * 4 * dt, r + 0.25 * 8 * dt, -4.0, -8.0]  # into the corner
-    s[:, 1] = [5.0, r + 0.25 * 8 * dt, 0.0, -8.0]  # onto the floor only
-    present = np.array([[True, True], [True, True]])
-    g = learned._tensors(learned.graph(s, np.full((2, 2), r), np.ones((2, 2)), present, dt))
+    s[0, 0] = [r + 0.75 * 4 * dt, r + 0.25 * 8 * dt, -4.0, -8.0]  # floor, then left wall
+    s[0, 1] = [5.0, r + 0.25 * 8 * dt, 0.0, -8.0]  # onto the floor only
+    s[1, 0] = [width - r - 0.2 * 6 * dt, r + 0.6 * 8 * dt, 6.0, -8.0]  # right wall, then floor
+    s[1, 1] = [5.0, 5.0, 0.0, 0.0]  # far from everything
+    g = learned._tensors(learned.graph(s, np.full((2, 2), r), np.ones((2, 2)),
+                                       np.ones((2, 2), bool), dt))  # fmt: skip
     net = learned.Net("multilinear", width=16, depth=2, units=True, dt=dt)
     for p in net.node[-1].parameters():  # a node function that predicts straight flight
         torch.nn.init.zeros_(p)
-    laws = np.tile([9.8, 0.2, 0.8, 0.1], (2, 1))
+    laws = np.array([[9.8, 0.2, 0.8, 0.1], [5.0, 0.1, 0.9, 0.05]])
     L = torch.tensor(laws / learned.SCALE, dtype=torch.float32)
     P = torch.tensor(learned.basis(laws), dtype=torch.float32)
+    frame = g["wall_frame"]
     with torch.no_grad():
         pred, _ = net(g, L, P)
         node = net._apply(net.node, g["node"], L, P, "node") * net.free_std
         after, _ = learned.flight_gaps(g, node, dt)
-        floor = net._apply(net.wall, g["wall"][:, :, 2], L, P, "wall", after[:, :, 2])
-        floor = floor * net.near_std
-        v1 = g["node"][..., :2] + floor[..., :2] @ g["wall_frame"][2]  # after the floor's contact
-        x2 = learned.wall_state(g, v1, dt)
-        after2 = g["wall"][..., 0] - torch.einsum(
-            "kbd,wd->kbw", v1 * dt + node[..., 2:], g["wall_frame"][:, 0]
-        )
-        left = net._apply(net.wall, x2[:, :, 0], L, P, "wall", after2[:, :, 0]) * net.near_std
-        frame = g["wall_frame"]
-        want = node[:, 0] + torch.cat(
-            [floor[:, 0, :2] @ frame[2] + left[:, 0, :2] @ frame[0],
-             floor[:, 0, 2:] @ frame[2] + left[:, 0, 2:] @ frame[0]], -1
-        )  # fmt: skip
-        assert bool((after[:, 0, [0, 2]] <= 0).all()) and bool((after[:, 1, :] > 0).sum() == 6)
-        assert torch.allclose(pred[:, 0], want, atol=1e-5)
-        alone = node[:, 1] + torch.cat(
-            [floor[:, 1, :2] @ frame[2], floor[:, 1, 2:] @ frame[2]], -1
-        )  # fmt: skip
-        assert torch.allclose(pred[:, 1], alone, atol=1e-5)
+
+        def edge(k, b, x, gap, wall):
+            out = net._apply(net.wall, x[k : k + 1, b, wall], L[k : k + 1], P[k : k + 1],
+                             "wall", gap[k : k + 1, b, wall])[0] * net.near_std  # fmt: skip
+            return torch.cat([out[:2] @ frame[wall], out[2:] @ frame[wall]])
+
+        def expected(k, b, walls):
+            first = edge(k, b, g["wall"], after, walls[0])
+            if len(walls) == 1:
+                return node[k, b] + first
+            v1 = g["node"][..., :2].clone()
+            v1[k, b] += first[:2]  # after the earlier contact
+            x2 = learned.wall_state(g, v1, dt)
+            gap2 = g["wall"][..., 0] - torch.einsum("kbd,wd->kbw", v1 * dt + node[..., 2:],
+                                                    frame[:, 0])  # fmt: skip
+            return node[k, b] + first + edge(k, b, x2, gap2, walls[1])
+
+        closed = g["wall_on"] & (after <= 0)
+        cases = {(0, 0): [2, 0], (0, 1): [2], (1, 0): [1, 2]}  # walls in the order reached
+        for (k, b), walls in cases.items():
+            assert sorted(closed[k, b].nonzero().flatten().tolist()) == sorted(walls)
+            assert torch.allclose(pred[k, b], expected(k, b, walls), atol=1e-5), (k, b)
+        assert not closed[1, 1].any() and torch.allclose(pred[1, 1], node[1, 1])
 
 
 def test_a_simulator_refuses_frames_of_another_length(small):
@@ -299,3 +309,17 @@ def test_only_near_edges_are_computed_and_far_ones_add_nothing(small, units):
              + torch.einsum("kbc,kbcd->kbd", pair[..., 2:], pf))  # fmt: skip
         full = node + torch.cat([v, x], -1)
     assert torch.allclose(pred, full, atol=1e-5), (pred - full).abs().max()
+
+
+@pytest.mark.parametrize("units", [True, False])
+def test_laws_as_inputs_run_with_either_kind_of_edge(small, units):
+    """The ablation of the multilinear entry (`law_mode="input"`): its edges take the three laws
+    but gravity as inputs in units, all four raw; a few steps give finite rollouts either way."""
+    model = learned.LearnedSimulator(learned.Recipe(steps=3, batch_size=16), 0, "input", units)
+    pred = model.fit(small).rollout(small, 0, 5)
+    assert pred.shape == (len(small), 6, 2, 4) and np.isfinite(pred).all()
+    assert model.net.wall[0].in_features == (
+        learned.WALL_UNITS_IN + learned.FLIGHT_IN + 3
+        if units
+        else learned.WALL_IN + learned.FLIGHT_IN + 4
+    )

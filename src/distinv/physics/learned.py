@@ -21,12 +21,15 @@ the frame is advanced outside the network: v' = v + dv, x' = x + dt v + dx. What
   an edge must locate, from its inputs, where gravity's pull within the frame turns a contact
   due 1.1 frames ahead at the current velocity into one within this frame: a sharp boundary that
   its smooth functions blurred into part of a bounce a frame early.
-- *Contacts within a frame act in the order they happen* (a hand-written composition rule, as
-  an event-driven simulator resolves them): where the flight reaches two walls within the frame
-  (a corner), the later wall's edge reads the ball's velocity as the earlier wall's edge left it
-  (`wall_state`), not the velocity before either. Summed independently, the two edges each
-  applied their friction to the velocity before the other's reflection, and a corner could send
-  a ball off faster than it came.
+- *Two wall contacts within a frame act in the order they happen* (a hand-written composition
+  rule, a rough version of how an event-driven simulator resolves them): where the flight reaches
+  two walls within the frame (a corner), the later wall's edge reads the velocity before the
+  frame plus the earlier wall edge's change (`wall_state`; the node function's own change and the
+  gap's shrinking up to the first contact are left out), not the velocity before either. Summed
+  independently, the two edges each applied their friction to the velocity before the other's
+  reflection, and a corner could send a ball off faster than it came. A wall and the other ball
+  within one frame are still summed independently. Corners are rare in training (a few in ten
+  thousand ball-frames), so the later edge reads states its function rarely learned from.
 - *Laws enter every function multilinearly.* A function outputs coefficients, one set per term
   of phi(laws) = [1, each law, each product of two different laws] (11 terms, laws scaled to
   about 1 by their training ranges), and its prediction is their sum weighted by phi: affine in
@@ -194,8 +197,9 @@ def in_units(x: torch.Tensor, laws: torch.Tensor, name: str, dt: float):
 def flight_gaps(g: dict, node: torch.Tensor, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Each edge's gap at the end of the frame if every ball flew as the node function predicts
     (moved by v dt plus its position change, `node[..., 2:]`), the other edges ignored: walls
-    (k, 2, 4) along their normal, pairs (k, 2) between the centres. At or below zero, the flight
-    reaches the wall or the other ball within the frame."""
+    (k, 2, 4) along their normal; pairs (k, 2) between the balls' surfaces (the distance of the
+    centres less both radii; meaningless where the other ball is absent, which no edge reads). At
+    or below zero, the flight reaches the wall or the other ball within the frame."""
     fly = g["node"][..., :2] * dt + node[..., 2:]  # (k, 2, 2)
     wall = g["wall"][..., 0] - torch.einsum("kbd,wd->kbw", fly, g["wall_frame"][:, 0])
     pair, reach = g["pair"], g["pair"][..., 5] + g["pair"][..., 6]
@@ -283,7 +287,7 @@ class Net(nn.Module):
         if (closed.sum(-1) >= 2).any():  # a corner: the later contact reads what the first left
             gap = g["wall"][..., 0]
             when = gap.clamp_min(0) / (gap - wall_after).clamp_min(1e-12)  # fraction of frame
-            first = torch.where(closed, when, torch.inf).argmin(-1)  # (k, 2)
+            first = torch.where(closed, when, torch.inf).argmin(-1)  # (k, 2); a tie: lower wall
             dv = torch.einsum("kbwc,wcd->kbwd", wall[..., :2].detach(), frame)
             v1 = (
                 g["node"][..., :2]

@@ -188,13 +188,27 @@ def whatif_cause_text(what: dict, told_true: dict, structured: dict, told_ref: d
     (`told_true`: {change: error}), the structured model's (`structured`: {change: error}, the
     exact equations with the same inferred laws), and the simulator's told the window reference's
     laws changed (`told_ref`: {change: error}; `dynamics.window_reference`): whether even those
-    leave a change outside the what-if goal."""
-    beyond = [c for c, (_, base) in what.items() if told_ref[c] > GOAL_RATIO * base]
+    leave a change outside the what-if goal, and whether the simulator itself does (told the true
+    laws changed)."""
+    own = [c for c, (_, base) in what.items() if told_true[c] > GOAL_RATIO * base]
+    beyond = [
+        c for c, (_, base) in what.items() if told_ref[c] > GOAL_RATIO * base and c not in own
+    ]
+    clauses = []
+    if beyond:
+        clauses.append(
+            f"even then {_names(beyond)} stay{'s' if len(beyond) == 1 else ''} outside the "
+            f"{GOAL_RATIO:g}x goal, so what the window shows limits "
+            f"{'it' if len(beyond) == 1 else 'them'}, not the fit"
+        )
+    if own:
+        clauses.append(
+            f"told even the true laws changed, the simulator misses the {GOAL_RATIO:g}x goal on "
+            f"{_names(own)}, so it is its own limit there"
+        )
     verdict = (
-        f"even then {_names(beyond)} stay{'s' if len(beyond) == 1 else ''} outside the "
-        f"{GOAL_RATIO:g}x goal, so what the window shows limits "
-        f"{'it' if len(beyond) == 1 else 'them'}, not the fit."
-        if beyond
+        "; ".join(clauses) + "."
+        if clauses
         else f"within the {GOAL_RATIO:g}x goal, so a fit that knew what the window shows would "
         "meet it."
     )
