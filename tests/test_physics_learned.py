@@ -161,6 +161,7 @@ def test_in_a_corner_the_later_wall_reads_the_velocity_the_first_contact_left():
             x2 = learned.wall_state(g, v1, dt)
             gap2 = g["wall"][..., 0] - torch.einsum("kbd,wd->kbw", v1 * dt + node[..., 2:],
                                                     frame[:, 0])  # fmt: skip
+            assert torch.allclose(gap2, learned.flight_gaps(g, node, dt, v1)[0])
             return node[k, b] + first + edge(k, b, x2, gap2, walls[1])
 
         closed = g["wall_on"] & (after <= 0)

@@ -194,13 +194,15 @@ def in_units(x: torch.Tensor, laws: torch.Tensor, name: str, dt: float):
     return torch.cat(cols, -1), S
 
 
-def flight_gaps(g: dict, node: torch.Tensor, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
+def flight_gaps(g: dict, node: torch.Tensor, dt: float,
+                v: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
     """Each edge's gap at the end of the frame if every ball flew as the node function predicts
-    (moved by v dt plus its position change, `node[..., 2:]`), the other edges ignored: walls
+    (moved by v dt plus its position change, `node[..., 2:]`; v the graph's velocities unless
+    given, (k, 2, 2)), the other edges ignored: walls
     (k, 2, 4) along their normal; pairs (k, 2) between the balls' surfaces (the distance of the
     centres less both radii; meaningless where the other ball is absent, which no edge reads). At
     or below zero, the flight reaches the wall or the other ball within the frame."""
-    fly = g["node"][..., :2] * dt + node[..., 2:]  # (k, 2, 2)
+    fly = (g["node"][..., :2] if v is None else v) * dt + node[..., 2:]  # (k, 2, 2)
     wall = g["wall"][..., 0] - torch.einsum("kbd,wd->kbw", fly, g["wall_frame"][:, 0])
     pair, reach = g["pair"], g["pair"][..., 5] + g["pair"][..., 6]
     centres = (pair[..., 0] + reach)[..., None] * g["pair_frame"][..., 0, :] + fly.flip(1) - fly
@@ -284,7 +286,8 @@ class Net(nn.Module):
         wall = self._edges(self.wall, g["wall"], g["wall_on"], laws, phi, "wall", wall_after)
         frame = g["wall_frame"]  # (4, 2, 2): normal, tangent per wall
         closed = g["wall_on"] & (wall_after <= 0)  # walls the flight reaches within the frame
-        if (closed.sum(-1) >= 2).any():  # a corner: the later contact reads what the first left
+        corner = closed.sum(-1, keepdim=True) >= 2  # (k, 2, 1)
+        if corner.any():  # the later contact reads what the first left
             gap = g["wall"][..., 0]
             when = gap.clamp_min(0) / (gap - wall_after).clamp_min(1e-12)  # fraction of frame
             first = torch.where(closed, when, torch.inf).argmin(-1)  # (k, 2); a tie: lower wall
@@ -293,12 +296,10 @@ class Net(nn.Module):
                 g["node"][..., :2]
                 + dv.gather(2, first[..., None, None].expand(-1, -1, 1, 2))[:, :, 0]
             )
-            x2 = wall_state(g, v1, self.dt)
-            fly = v1 * self.dt + node[..., 2:].detach()
-            after2 = gap - torch.einsum("kbd,wd->kbw", fly, frame[:, 0])
-            later = closed & (closed.sum(-1, keepdim=True) >= 2)
-            later &= torch.arange(4) != first[..., None]
-            wall2 = self._edges(self.wall, x2, later, laws, phi, "wall", after2)
+            after2 = flight_gaps(g, node.detach(), self.dt, v1)[0]
+            later = closed & corner & (torch.arange(4) != first[..., None])
+            wall2 = self._edges(self.wall, wall_state(g, v1, self.dt), later, laws, phi, "wall",
+                                after2)  # fmt: skip
             wall = torch.where(later[..., None], wall2, wall)
         wall_v = torch.einsum("kbwc,wcd->kbd", wall[..., :2], frame)
         wall_x = torch.einsum("kbwc,wcd->kbd", wall[..., 2:], frame)
