@@ -242,6 +242,25 @@ def _log_probs(model, episodes):
 
 
 @torch.no_grad()
+def test_queries_read_their_episode_memory(tiny_checkpoint):
+    """Each query row reads its own episode's memory, projected once per episode: the same
+    log-probabilities as with the memory copied out for every row."""
+    model, _ = mt.load(tiny_checkpoint)
+    rng = random.Random(5)
+    eps = [gr.episode(gr.sample_grammar(rng), rng, n_query=q) for q in (3, 1, 4)]
+    jobs = [(list(e.study), list(e.queries)) for e in eps]
+    shared, rows = _log_probs(model, jobs)
+    mem = model.encode_study([s for s, _ in jobs])
+    copied = tuple(m[torch.tensor([0, 0, 0, 1, 2, 2, 2, 2])] for m in mem)
+    seq = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)
+    for i, r in enumerate(rows):
+        seq[i, : len(r)] = torch.tensor(r)
+    assert torch.allclose(shared, model.log_probs(copied, seq), atol=1e-5)
+    swapped = (*mem, torch.tensor([0, 0, 0, 2, 1, 1, 1, 1]))  # rows reading the wrong episodes
+    assert not torch.allclose(shared, model.log_probs(swapped, seq), atol=1e-3)
+
+
+@torch.no_grad()
 def test_padding_does_not_change_the_answer(tiny_checkpoint):
     """An episode scored alone and beside longer ones (more padding in its memory and its rows)
     gets the same log-probabilities, up to float rounding."""

@@ -119,27 +119,61 @@ class MetaTransformer(nn.Module):
         return memory, mask, copyable
 
     def hidden(
-        self, memory: torch.Tensor, mem_mask: torch.Tensor, seq: torch.Tensor
+        self,
+        memory: torch.Tensor,
+        mem_mask: torch.Tensor,
+        seq: torch.Tensor,
+        rows: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """The decoder's states at every position of `seq` (rows: queries, padded with 0)."""
+        """The decoder's states at every position of `seq` (rows: queries, padded with 0); query
+        row r reads the memory of episode `rows[r]` (default: its own row). Each layer projects an
+        episode's memory to keys and values once, however many queries read it."""
         n = seq.shape[1]
+        rows = torch.arange(len(seq)) if rows is None else rows
         x = self.tok(seq) + self.pos(torch.arange(n)) + self.side.weight[2]
         causal = torch.triu(torch.ones(n, n, dtype=torch.bool), 1)
-        return self.decoder(
-            x,
-            memory,
-            tgt_mask=causal,
-            tgt_key_padding_mask=seq == 0,
-            memory_key_padding_mask=mem_mask,
-            tgt_is_causal=True,
-        )
+        self_mask = (causal.unsqueeze(0) | (seq == 0).unsqueeze(1)).unsqueeze(1)  # (R, 1, n, n)
+        cross_mask = mem_mask[rows].unsqueeze(1).unsqueeze(2)  # (R, 1, 1, M)
+        for layer in self.decoder.layers:
+            x = x + self._attend(layer.self_attn, layer.norm1(x), None, self_mask, rows)
+            x = x + self._attend(layer.multihead_attn, layer.norm2(x), memory, cross_mask, rows)
+            x = x + layer.linear2(F.relu(layer.linear1(layer.norm3(x))))
+        return x
+
+    def _attend(
+        self,
+        attn: nn.MultiheadAttention,
+        x: torch.Tensor,
+        memory: torch.Tensor | None,
+        masked: torch.Tensor,
+        rows: torch.Tensor,
+    ) -> torch.Tensor:
+        """Multi-head attention with `attn`'s weights: self-attention when `memory` is None, else
+        attention from each row of `x` to its episode's memory (keys and values projected per
+        episode, then gathered for the rows). `masked` is True where a position may not be read."""
+        d, h = x.shape[-1], self.cfg.heads
+        wq, wk, wv = attn.in_proj_weight.split(d)
+        bq, bk, bv = attn.in_proj_bias.split(d)
+
+        def heads(t: torch.Tensor) -> torch.Tensor:
+            return t.reshape(*t.shape[:2], h, d // h).transpose(1, 2)
+
+        q = heads(F.linear(x, wq, bq))
+        src = x if memory is None else memory
+        k, v = heads(F.linear(src, wk, bk)), heads(F.linear(src, wv, bv))
+        if memory is not None:
+            k, v = k[rows], v[rows]
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=~masked)
+        return attn.out_proj(out.transpose(1, 2).reshape(x.shape))
 
     def log_probs(
         self, mem: tuple, seq: torch.Tensor, at: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Log-probabilities of the next token at every position of `seq` (or, with `at`, at one
-        position per row)."""
-        h = self.norm(self.hidden(mem[0], mem[1], seq))
+        position per row). `mem` is an episode memory (one per row of `seq`) or, from `_expand`,
+        episodes' memories and the episode each row reads."""
+        memory, mask, _, rows = self._rows(mem, len(seq))
+        h = self.norm(self.hidden(memory, mask, seq, rows))
         if at is not None:  # only at these positions, one per row: (R, V) instead of (R, L, V)
             return self.log_probs_of(h[torch.arange(len(at)), at].unsqueeze(1), mem).squeeze(1)
         return self.log_probs_of(h, mem)
@@ -147,11 +181,13 @@ class MetaTransformer(nn.Module):
     def log_probs_of(self, h: torch.Tensor, mem: tuple) -> torch.Tensor:
         """A mixture, weighted by a learned gate, of the vocabulary's softmax and a copy of one
         output-side study token chosen by attention (the pointer)."""
-        memory, _, copyable = mem
+        memory, _, copyable, rows = self._rows(mem, len(h))
         vocab = F.log_softmax(self.out(h), -1)
         if not self.cfg.copy:
             return vocab
-        scores = self.copy_q(h) @ self.copy_k(memory).transpose(1, 2) / h.shape[-1] ** 0.5
+        keys = self.copy_k(memory)[rows]  # projected once per episode
+        copyable = copyable[rows]
+        scores = self.copy_q(h) @ keys.transpose(1, 2) / h.shape[-1] ** 0.5
         scores = scores.masked_fill((copyable == 0).unsqueeze(1), float("-inf"))
         attend = torch.softmax(scores, -1).nan_to_num(0.0)  # (R, L, M)
         copy = torch.zeros_like(vocab).scatter_add_(
@@ -162,9 +198,19 @@ class MetaTransformer(nn.Module):
 
     @staticmethod
     def _expand(mem: tuple, counts: list[int]) -> tuple:
-        """An episode's memory repeated for each of its queries."""
-        idx = torch.repeat_interleave(torch.arange(len(counts)), torch.tensor(counts))
-        return tuple(m[idx] for m in mem)
+        """Episodes' memories and, for each query row, the episode it reads (`counts`: queries
+        per episode, in order)."""
+        return (*mem[:3], torch.repeat_interleave(torch.arange(len(counts)), torch.tensor(counts)))
+
+    @staticmethod
+    def _rows(mem: tuple, n: int) -> tuple:
+        """(memory, mask, copyable, rows): a memory without rows has one episode per row."""
+        return mem if len(mem) == 4 else (*mem, torch.arange(n))
+
+    @staticmethod
+    def _select(mem: tuple, live: torch.Tensor) -> tuple:
+        """The memory tuple for the query rows `live` only."""
+        return (*mem[:3], mem[3][live])
 
     def loss(self, episodes: list[tuple[list, list]]) -> torch.Tensor:
         """Mean cross-entropy of every query's output symbols and end, given its episode."""
@@ -213,7 +259,7 @@ class MetaTransformer(nn.Module):
             if len(live) == 0:
                 break
             cur = int(length[live].max())
-            logp = self.log_probs(tuple(m[live] for m in mem), seq[live, :cur], at=length[live] - 1)
+            logp = self.log_probs(self._select(mem, live), seq[live, :cur], at=length[live] - 1)
             nxt = (logp + allowed).argmax(-1)
             done[live[nxt == eos]] = True
             grow = live[nxt != eos]
@@ -239,5 +285,5 @@ class MetaTransformer(nn.Module):
         seq = torch.zeros(len(prompts), max(map(len, prompts)), dtype=torch.long)
         for i, p in enumerate(prompts):
             seq[i, : len(p)] = torch.tensor(p)
-        h = self.hidden(mem[0], mem[1], seq)
+        h = self.hidden(mem[0], mem[1], seq, mem[3])
         return h[torch.arange(len(prompts)), torch.tensor([len(p) - 1 for p in prompts])]

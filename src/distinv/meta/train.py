@@ -232,13 +232,15 @@ def load(path: str | Path) -> tuple[MetaTransformer, dict]:
 
 
 def _train_job(args: tuple) -> str:
+    """A pool worker's job: one thread, so that the workers side by side share the cores."""
     recipe, folder = args
     torch.set_num_threads(1)
     return str(train(Recipe(**recipe), folder))
 
 
 def train_all(recipes: list[Recipe], folder: str | Path, workers: int = 2) -> list[Path]:
-    """`train` for every recipe, side by side in `workers` processes of one thread each."""
+    """`train` for every recipe, side by side in `workers` processes of one thread each (with
+    one worker, one after another in this process, its thread count untouched)."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
@@ -247,7 +249,7 @@ def train_all(recipes: list[Recipe], folder: str | Path, workers: int = 2) -> li
     jobs = [(asdict(r), str(folder)) for r in recipes]
     workers = min(cpus.allowed(workers), len(jobs))
     if workers <= 1:
-        return [Path(_train_job(j)) for j in jobs]
+        return [train(r, folder) for r in recipes]
     with ProcessPoolExecutor(
         workers, mp_context=mp.get_context("spawn"), initializer=cpus.die_with_parent
     ) as pool:
