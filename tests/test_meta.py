@@ -258,6 +258,36 @@ def test_queries_read_their_episode_memory(tiny_checkpoint):
     assert torch.allclose(shared, model.log_probs(copied, seq), atol=1e-5)
     swapped = (*mem, torch.tensor([0, 0, 0, 2, 1, 1, 1, 1]))  # rows reading the wrong episodes
     assert not torch.allclose(shared, model.log_probs(swapped, seq), atol=1e-3)
+    with pytest.raises(ValueError, match="3 episode memories for 8 rows"):
+        model.log_probs(mem, seq)
+
+
+@torch.no_grad()
+def test_decoder_matches_torch_transformer_decoder(tiny_checkpoint):
+    """`hidden` runs the decoder layers by hand; nn.TransformerDecoder's own forward on the same
+    weights, with the memory copied out for every row, gives the same states."""
+    model, _ = mt.load(tiny_checkpoint)
+    rng = random.Random(9)
+    eps = [gr.episode(gr.sample_grammar(rng), rng, n_query=q) for q in (2, 3)]
+    jobs = [(list(e.study), list(e.queries)) for e in eps]
+    _, rows = _log_probs(model, jobs)
+    seq = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)
+    for i, r in enumerate(rows):
+        seq[i, : len(r)] = torch.tensor(r)
+    memory, mask, _ = model.encode_study([s for s, _ in jobs])
+    idx = torch.tensor([0, 0, 1, 1, 1])
+    n = seq.shape[1]
+    x = model.tok(seq) + model.pos(torch.arange(n)) + model.side.weight[2]
+    expected = model.decoder(
+        x,
+        memory[idx],
+        tgt_mask=torch.triu(torch.ones(n, n, dtype=torch.bool), 1),
+        tgt_key_padding_mask=seq == 0,
+        memory_key_padding_mask=mask[idx],
+        tgt_is_causal=True,
+    )
+    real = seq != 0  # the states at padded positions are never read
+    assert torch.allclose(model.hidden(memory, mask, seq, idx)[real], expected[real], atol=1e-5)
 
 
 @torch.no_grad()

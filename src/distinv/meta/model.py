@@ -66,6 +66,9 @@ class MetaTransformer(nn.Module):
             norm=nn.LayerNorm(d),
             enable_nested_tensor=False,
         )
+        # The decoder's weights. `hidden` runs its layers itself (pre-norm, no dropout, as `layer`
+        # says), so that an episode's memory is projected to keys and values once per episode;
+        # a test checks it against nn.TransformerDecoder's own forward.
         self.decoder = nn.TransformerDecoder(nn.TransformerDecoderLayer(**layer), cfg.dec_layers)
         self.norm = nn.LayerNorm(d)
         self.out = nn.Linear(d, len(cfg.vocab))
@@ -137,7 +140,7 @@ class MetaTransformer(nn.Module):
         for layer in self.decoder.layers:
             x = x + self._attend(layer.self_attn, layer.norm1(x), None, self_mask, rows)
             x = x + self._attend(layer.multihead_attn, layer.norm2(x), memory, cross_mask, rows)
-            x = x + layer.linear2(F.relu(layer.linear1(layer.norm3(x))))
+            x = x + layer.linear2(layer.activation(layer.linear1(layer.norm3(x))))
         return x
 
     def _attend(
@@ -205,7 +208,11 @@ class MetaTransformer(nn.Module):
     @staticmethod
     def _rows(mem: tuple, n: int) -> tuple:
         """(memory, mask, copyable, rows): a memory without rows has one episode per row."""
-        return mem if len(mem) == 4 else (*mem, torch.arange(n))
+        if len(mem) == 4:
+            return mem
+        if len(mem[0]) != n:
+            raise ValueError(f"{len(mem[0])} episode memories for {n} rows: use _expand")
+        return (*mem, torch.arange(n))
 
     @staticmethod
     def _select(mem: tuple, live: torch.Tensor) -> tuple:

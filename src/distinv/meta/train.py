@@ -240,7 +240,8 @@ def _train_job(args: tuple) -> str:
 
 def train_all(recipes: list[Recipe], folder: str | Path, workers: int = 2) -> list[Path]:
     """`train` for every recipe, side by side in `workers` processes of one thread each (with
-    one worker, one after another in this process, its thread count untouched)."""
+    one worker, one after another in this process, on one thread; the checkpoint's name does not
+    hold the thread count, so every checkpoint is trained on one)."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
@@ -248,8 +249,13 @@ def train_all(recipes: list[Recipe], folder: str | Path, workers: int = 2) -> li
 
     jobs = [(asdict(r), str(folder)) for r in recipes]
     workers = min(cpus.allowed(workers), len(jobs))
-    if workers <= 1:
-        return [train(r, folder) for r in recipes]
+    if workers <= 1:  # in this process, one thread as in a worker, then its own count back
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return [train(r, folder) for r in recipes]
+        finally:
+            torch.set_num_threads(threads)
     with ProcessPoolExecutor(
         workers, mp_context=mp.get_context("spawn"), initializer=cpus.die_with_parent
     ) as pool:
