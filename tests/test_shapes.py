@@ -5,8 +5,8 @@ import pytest
 import torch
 
 from distinv import shapes
+from distinv.shapes import design, models, rules, world
 from distinv.shapes import experiment as ex
-from distinv.shapes import models, rules, world
 from distinv.shapes import train as st
 
 
@@ -208,10 +208,110 @@ def test_generators_are_seeded_and_shaped():
     assert 0 <= a.min() and a.max() <= 1 and 0 <= b.min() and b.max() <= 1
 
 
+def test_star_sampler_is_the_plain_conditional_on_training_combinations():
+    X, F = shapes.sample(rules.distribution(rules.BASE_RULES, max_distance=1), 64, 0)
+    ae, _ = st.train_autoencoder(X, 2, 0, batch=16)
+    dif = st.train_diffusion(ae, X, F, 3, 0, batch=16)
+    near = np.concatenate([F[:6], [[0, 0, 1, 3, 3]]])  # distance 1, and the base (distance 0)
+    a, b = (dif.generate(near, 5, 2.0, 3, sampler=s) for s in ("star", "joint"))
+    assert np.allclose(a, b, atol=1e-5)
+    far = np.array([[3, 4, 0, 2, 5], [1, 2, 3, 0, 7]])  # distance 3 and distance 3
+    a, b = (dif.generate(far, 5, 2.0, 3, sampler=s) for s in ("star", "joint"))
+    assert np.abs(a - b).max() > 1e-3
+    with pytest.raises(ValueError, match="sampler must be one of joint, star"):
+        dif.generate(far[:0], 5, sampler="product")
+
+
+class Additive(torch.nn.Module):
+    """A stand-in denoiser whose estimate adds one term per factor value: on it the star sampler
+    and the joint one must agree at every distance, and one step can be computed by hand."""
+
+    def __init__(self):
+        super().__init__()
+        self.W = torch.randn(len(world.CARD), max(world.CARD) + 1, models.LATENT, 8, 8,
+                             generator=torch.Generator().manual_seed(0))  # fmt: skip
+
+    def forward(self, z, t, f):
+        return 0.1 * z + sum(self.W[j, f[:, j]] for j in range(len(world.CARD)))
+
+
+def test_star_equals_joint_where_the_factors_add_and_guidance_is_classifier_free():
+    dif = st.Diffusion(models.AutoEncoder().eval(), torch.tensor(0.0), torch.tensor(1.0),
+                       Additive())  # fmt: skip
+    far = np.array([[3, 4, 0, 2, 5], [1, 2, 3, 0, 7], [2, 5, 1, 4, 4], [0, 0, 1, 1, 1]])
+    for g in (1.0, 2.0, 3.0):
+        a, b = (dif.generate(far, 5, g, 3, sampler=s) for s in ("star", "joint"))
+        assert np.allclose(a, b, atol=1e-4), g
+    # one DDIM step by hand: eps = (1 - g) eps(unknown) + g eps(factors), from t=1 to t=0
+    g, f = 2.0, torch.as_tensor(far)
+    z = torch.randn(len(f), models.LATENT, 8, 8, generator=torch.Generator().manual_seed(5))
+    null = models.FactorEmbedding.null(len(f))
+    eps = (1 - g) * dif.denoiser(z, None, null) + g * dif.denoiser(z, None, f)
+    a0, a1 = models.alpha_bar(torch.tensor(1.0)), models.alpha_bar(torch.tensor(0.0))
+    x0 = ((z - (1 - a0).sqrt() * eps) / a0.sqrt()).clamp(-st.X0_CLIP, st.X0_CLIP)
+    with torch.no_grad():
+        want = models.to_images(dif.ae.decoder(a1.sqrt() * x0 + (1 - a1).sqrt() * eps))
+    assert np.allclose(dif.generate(far, 5, g, 1, sampler="star"), want, atol=1e-4)
+
+
+def test_star_terms_change_one_factor_of_the_base_each():
+    f = torch.tensor([[3, 4, 0, 2, 5], [0, 4, 1, 1, 1], [0, 0, 1, 6, 6]])  # distance 3, 1, 0
+    (r, base, w), *changes = st._terms(f, "star")
+    assert r.tolist() == [0, 2] and w.tolist() == [-2.0, 1.0]  # 1 - distance; none at distance 1
+    assert base.tolist() == [[*rules.BASE_COMBO, 2, 5], [*rules.BASE_COMBO, 6, 6]]
+    assert [r.tolist() for r, _, _ in changes] == [[0], [0, 1], [0]]
+    assert [c.tolist() for _, c, _ in changes] == [[[3, 0, 1, 2, 5]],
+                                                  [[0, 4, 1, 2, 5], [0, 4, 1, 1, 1]],
+                                                  [[0, 0, 0, 2, 5]]]  # fmt: skip
+    assert all(w.tolist() == [1.0] * len(w) for _, _, w in changes)
+
+
+def _reach(net, shape, at) -> tuple[int, int]:
+    """Rows and columns of the input that one output cell depends on (by gradient)."""
+    x = torch.randn(1, *shape, requires_grad=True)
+    net(x)[(0, 0, *at)].backward()
+    rows, cols = (
+        torch.nonzero(x.grad[0].abs().sum(0))[:, 0],
+        torch.nonzero(x.grad[0].abs().sum(0))[:, 1],
+    )
+    return int(rows.max() - rows.min() + 1), int(cols.max() - cols.min() + 1)
+
+
+def test_local_autoencoder_sees_a_window_and_draws_from_a_few_cells():
+    torch.manual_seed(0)
+    for local, window, cells in ((True, 9, 4), (False, 17, 8)):
+        ae = models.AutoEncoder(local=local)
+        z = ae.encoder(torch.zeros(2, 3, 32, 32))
+        assert z.shape == (2, models.LATENT, 8, 8) and ae.decoder(z).shape == (2, 3, 32, 32)
+        assert _reach(ae.encoder, (3, 32, 32), (4, 4)) == (window, window)
+        assert _reach(ae.decoder, (models.LATENT, 8, 8), (16, 16)) == (cells, cells)
+
+
+def test_design_check_leaves_its_combinations_out_of_training(monkeypatch):
+    seen = []
+    real = st.train_autoencoder
+
+    def spy(images, steps, seed, **kw):
+        seen.append((len(images), kw["local"]))
+        return real(images, steps, seed, **kw)
+
+    monkeypatch.setattr(st, "train_autoencoder", spy)
+    out = design.leave_out(models.Oracle().eval(), True, 0, n=400, steps=2, per_combo=3)
+    assert list(out) == ["validation", *map(design._name, design.LEFT_OUT)]
+    assert all(0.0 <= v <= 1.0 for v in out.values())
+    X, F = rules.sample(rules.distribution(rules.BASE_RULES, max_distance=1), 400, 0)
+    left = (F[:, None, :3] == np.array(design.LEFT_OUT)[None]).all(2).any(1)
+    assert 0 < left.sum() and seen == [(400 - left.sum(), True)]
+
+
 def test_training_is_deterministic():
     X, F = shapes.sample(rules.distribution(rules.BASE_RULES, max_distance=1), 64, 0)
-    w = [st.train_autoencoder(X, 3, 7, batch=16)[0].state_dict() for _ in range(2)]
-    assert all(torch.equal(w[0][k], w[1][k]) for k in w[0])
+    for noise in (0.0, 0.1):
+        w = [st.train_autoencoder(X, 3, 7, batch=16, latent_noise=noise)[0].state_dict()
+             for _ in range(2)]  # fmt: skip
+        assert all(torch.equal(w[0][k], w[1][k]) for k in w[0])
+    with pytest.raises(ValueError, match="latent_noise must be at least 0"):
+        st.train_autoencoder(X, 3, 7, latent_noise=-0.1)
 
 
 def test_oracle_heads():

@@ -7,7 +7,9 @@
   beyond COUPLE_SUPPORT. The factor histogram read is kept beside them.
 - modify: the visual chapter's edit parser (`distinv.shapes.rules.edit`, given).
 - generate: factors drawn from the changed rules' joint distribution, images from the chosen
-  generator of 09_shapes (latent diffusion or the conditional VAE, learned).
+  generator of 09_shapes (the conditional VAE, learned; or latent diffusion, learned, sampled by
+  the star sampler's hand-written rule for adding each factor's change to the base combination,
+  given).
 - check: the critic (learned here): an MLP on the oracle's frozen features and an encoding of one
   per-sample rule, trained on fully crossed renders with random rules, near misses among them (a
   hue one step away, a neighbouring value), and never on a rule of the chapter's requests. A
@@ -115,8 +117,8 @@ class ShapesInventor:
         saved = artifacts.load("09_shapes", "shapes", self.sources)
         self.oracle = saved["oracle"]
         d, g, k = saved["diffusion"], saved["guidance"], saved["sample_steps"]
-        c, t = saved["cvae"], saved["temperature"]
-        self.makers = {"latent_diffusion": lambda F, s: d.generate(F, s, guidance=g, steps=k),
+        c, t, how = saved["cvae"], saved["temperature"], saved["sampler"]
+        self.makers = {"latent_diffusion": lambda F, s: d.generate(F, s, g, k, sampler=how),
                        "cvae": lambda F, s: c.generate(F, s, temperature=t)}  # fmt: skip
         banned = {str(r) for q in self.held_out for r in R.parse(q) if r.per_sample}
         rng = np.random.default_rng([self.seed, 1])

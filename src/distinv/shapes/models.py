@@ -3,8 +3,11 @@ denoiser of the generator, and the conditional-VAE baseline.
 
 Structure given to the generator, stated here once: convolutions (so a feature means the same at
 every place), two coordinate channels, and conditioning by one embedding per factor value, summed,
-so that a combination never seen can still be asked for. Nothing tells it what a shape, a hue or a
-scale looks like.
+so that a combination never seen can still be asked for; an autoencoder built local (a latent
+cell sees a 9x9-pixel window, a pixel is drawn from 4x4 latent cells); and, in
+`train.Diffusion.generate`, the star sampler's hand-written rule for adding the changes each
+factor makes to the split's base combination. Nothing tells it what a shape, a hue or a scale
+looks like.
 """
 
 from __future__ import annotations
@@ -62,14 +65,19 @@ class Oracle(nn.Module):
 
 
 class Decoder(nn.Module):
-    """(N, c, 8, 8) -> (N, 3, 32, 32), shared by the autoencoder and the conditional VAE."""
+    """(N, c, 8, 8) -> (N, 3, 32, 32). local=False (the conditional VAE's): two 3x3 convolutions
+    on the 8x8 grid first, so each pixel draws on the whole latent. local=True (the
+    autoencoder's): a 1x1 convolution first, so each pixel is drawn from the 4x4 latent cells
+    around it."""
 
-    def __init__(self, c: int, width: int = 32):
+    def __init__(self, c: int, width: int = 32, local: bool = False):
         super().__init__()
         w = width
-        self.net = nn.Sequential(
+        grid = [nn.Conv2d(c + 2, 2 * w, 1), nn.SiLU()] if local else [
             nn.Conv2d(c + 2, 2 * w, 3, padding=1), nn.SiLU(),
-            nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.SiLU(),
+            nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.SiLU()]  # fmt: skip
+        self.net = nn.Sequential(
+            *grid,
             nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1), nn.SiLU(),
             nn.Conv2d(w, w, 3, padding=1), nn.SiLU(),
             nn.ConvTranspose2d(w, w // 2, 4, stride=2, padding=1), nn.SiLU(),
@@ -83,16 +91,18 @@ class Decoder(nn.Module):
 
 
 class Encoder(nn.Module):
-    """(N, 3, 32, 32) -> (N, out, 8, 8)."""
+    """(N, 3, 32, 32) -> (N, out, 8, 8). Each latent cell sees a 9x9-pixel window when local,
+    17x17 otherwise (a 3x3 last layer, and twice the channels before it)."""
 
-    def __init__(self, out: int, width: int = 32, extra: int = 0):
+    def __init__(self, out: int, width: int = 32, extra: int = 0, local: bool = False):
         super().__init__()
         w = width
+        c, k = (w, 1) if local else (2 * w, 3)
         self.net = nn.Sequential(
             nn.Conv2d(5 + extra, w // 2, 3, padding=1), nn.SiLU(),
             nn.Conv2d(w // 2, w, 3, stride=2, padding=1), nn.SiLU(),
-            nn.Conv2d(w, 2 * w, 3, stride=2, padding=1), nn.SiLU(),
-            nn.Conv2d(2 * w, out, 3, padding=1),
+            nn.Conv2d(w, c, 3, stride=2, padding=1), nn.SiLU(),
+            nn.Conv2d(c, out, k, padding=k // 2),
         )  # fmt: skip
 
     def forward(self, x: torch.Tensor, extra: torch.Tensor | None = None) -> torch.Tensor:
@@ -101,10 +111,13 @@ class Encoder(nn.Module):
 
 
 class AutoEncoder(nn.Module):
-    def __init__(self, width: int = 32):
+    """The generator's autoencoder: local by default (`distinv.shapes.design` compares it with
+    the conditional VAE's wider encoder and decoder on combinations left out of training)."""
+
+    def __init__(self, width: int = 32, local: bool = True):
         super().__init__()
-        self.encoder = Encoder(LATENT, width)
-        self.decoder = Decoder(LATENT, width)
+        self.encoder = Encoder(LATENT, width, local=local)
+        self.decoder = Decoder(LATENT, width, local=local)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.encoder(x))
@@ -193,7 +206,7 @@ def one_hot(factors: torch.Tensor) -> torch.Tensor:
 
 class CVAE(nn.Module):
     """The baseline: a conditional VAE whose encoder and decoder both see the concatenated one-hot
-    codes of each factor; its decoder (the autoencoder's design, on an 8x8 grid) also gets the
+    codes of each factor; its decoder (the wide design, on an 8x8 grid) also gets the
     same learned per-value maps as the denoiser."""
 
     def __init__(self, width: int = 32, z: int = 8):

@@ -89,15 +89,25 @@ def read(oracle, images, batch: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(facs), np.concatenate(feats)
 
 
-def train_autoencoder(images, steps: int, seed: int, batch: int = 128, lr: float = 2e-3):
+def train_autoencoder(images, steps: int, seed: int, batch: int = 128, lr: float = 2e-3,
+                      local: bool = True, latent_noise: float = 0.0):  # fmt: skip
+    """The autoencoder, by squared error; with latent_noise > 0, Gaussian noise of that many
+    standard deviations of the batch's latent is added before decoding (a decoder that tolerates
+    the small errors a sampled latent has)."""
+    if not latent_noise >= 0:
+        raise ValueError(f"latent_noise must be at least 0, got {latent_noise}")
     torch.manual_seed(seed)
     X = models.to_tensor(images)
-    net = models.AutoEncoder()
-    batches = _batches(len(X), batch, steps, torch.Generator().manual_seed(seed))
+    net = models.AutoEncoder(local=local)
+    gen = torch.Generator().manual_seed(seed)
+    batches = _batches(len(X), batch, steps, gen)
 
     def loss_of(_):
         x = X[next(batches)]
-        return F.mse_loss(net(x), x)
+        z = net.encoder(x)
+        if latent_noise:
+            z = z + latent_noise * z.detach().std() * torch.randn(z.shape, generator=gen)
+        return F.mse_loss(net.decoder(z), x)
 
     losses = _fit(net.parameters(), loss_of, steps, lr, "autoencoder")
     return net.eval(), losses
@@ -115,9 +125,18 @@ class Diffusion:
 
     @torch.no_grad()
     def generate(self, factors, seed: int = 0, guidance: float = 1.0, steps: int = 25,
-                 batch: int = 1024, denoiser=None) -> np.ndarray:  # fmt: skip
+                 batch: int = 1024, denoiser=None, sampler: str = "star"):  # fmt: skip
         """Images for factor rows (N, 5): DDIM (eta 0) from seeded noise, with classifier-free
-        guidance of strength `guidance` (1: conditional only)."""
+        guidance of strength `guidance` (1: conditional only) around the sampler's estimate.
+
+        sampler="joint" asks the denoiser for all five factors at once. sampler="star" composes
+        the estimate from the training split's own combinations: the estimate for the base
+        combination plus, for each of shape, hue and scale that differs from it, the change that
+        factor's value makes to the base (the estimate at the base with that one factor set,
+        minus the base estimate), all at the requested position. On a training combination the
+        two are the same estimate; for a combination never seen, "star" never asks about one."""
+        if sampler not in SAMPLERS:
+            raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}")
         net = denoiser or self.denoiser
         Fs = torch.as_tensor(world.check(factors))
         gen = torch.Generator().manual_seed(seed)
@@ -125,19 +144,45 @@ class Diffusion:
         for s in range(0, len(Fs), batch):
             f = Fs[s : s + batch]
             z = torch.randn(len(f), models.LATENT, 8, 8, generator=gen)
-            null = models.FactorEmbedding.null(len(f))
+            terms = [(r, c, guidance * w) for r, c, w in _terms(f, sampler)]
+            if guidance != 1.0:
+                every = torch.arange(len(f))
+                terms.insert(0, (every, models.FactorEmbedding.null(len(f)),
+                                 torch.full((len(f),), 1.0 - guidance)))  # fmt: skip
+            rows = torch.cat([r for r, _, _ in terms])
+            conds = torch.cat([c for _, c, _ in terms])
+            weights = torch.cat([w for _, _, w in terms])[:, None, None, None]
             ts = torch.linspace(1, 0, steps + 1)
             for t, t_next in zip(ts[:-1], ts[1:], strict=True):
-                tt = torch.full((len(f),), float(t))
-                eps = net(z, tt, f)
-                if guidance != 1.0:
-                    free = net(z, tt, null)
-                    eps = free + guidance * (eps - free)
+                each = net(z[rows], torch.full((len(rows),), float(t)), conds)
+                eps = torch.zeros_like(z).index_add_(0, rows, weights * each)
                 a, a_next = models.alpha_bar(t), models.alpha_bar(t_next)
                 x0 = ((z - (1 - a).sqrt() * eps) / a.sqrt()).clamp(-X0_CLIP, X0_CLIP)
                 z = a_next.sqrt() * x0 + (1 - a_next).sqrt() * eps
             out.append(self.ae.decoder(z * self.std + self.mean))
         return models.to_images(torch.cat(out)) if out else np.zeros((0, 32, 32, 3), np.float32)
+
+
+SAMPLERS = ("joint", "star")
+
+
+def _terms(f: torch.Tensor, sampler: str) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """A sampler's noise estimate for rows f as a weighted sum of the denoiser's estimates: terms
+    (rows, their conditions, weights), each covering the rows it concerns."""
+    if sampler == "joint":
+        return [(torch.arange(len(f)), f, torch.ones(len(f)))]
+    base = f.clone()
+    base[:, :3] = torch.as_tensor(rules.BASE_COMBO)
+    changed = f[:, :3] != base[:, :3]
+    d = changed.sum(1)
+    r = torch.nonzero(d != 1).squeeze(1)  # at distance 1 the base's weight 1 - d is zero
+    terms = [(r, base[r], (1 - d[r]).float())]
+    for j in range(3):
+        r = torch.nonzero(changed[:, j]).squeeze(1)
+        c = base[r].clone()
+        c[:, j] = f[r, j]
+        terms.append((r, c, torch.ones(len(r))))
+    return terms
 
 
 def train_diffusion(
