@@ -266,6 +266,29 @@ def test_star_terms_change_one_factor_of_the_base_each():
     assert all(w.tolist() == [1.0] * len(w) for _, _, w in changes)
 
 
+def test_star_terms_take_another_base():
+    f = torch.tensor([[1, 2, 2, 0, 0], [0, 0, 1, 3, 3]])  # the development base; distance 3
+    (r, base, w), *changes = st._terms(f, "star", design.DEV_BASE)
+    assert r.tolist() == [0, 1] and w.tolist() == [1.0, -2.0]
+    assert base.tolist() == [[1, 2, 2, 0, 0], [1, 2, 2, 3, 3]]
+    assert [c.tolist() for _, c, _ in changes] == [[[0, 2, 2, 3, 3]], [[1, 0, 2, 3, 3]],
+                                                  [[1, 2, 1, 3, 3]]]  # fmt: skip
+    assert [r.tolist() for r, _, _ in changes] == [[1], [1], [1]]
+    assert all(w.tolist() == [1.0] for _, _, w in changes)
+
+
+def test_generate_takes_the_base_it_is_given():
+    dif = st.Diffusion(models.AutoEncoder().eval(), torch.tensor(0.0), torch.tensor(1.0),
+                       models.Denoiser().eval())  # fmt: skip
+    near = np.array([[1, 2, 2, 0, 0], [0, 2, 2, 3, 1], [1, 5, 2, 7, 7]])  # dev distance 0, 1, 1
+    joint = dif.generate(near, 3, 2.0, 2, sampler="joint")
+    assert np.array_equal(joint, dif.generate(near, 3, 2.0, 2, base=design.DEV_BASE))
+    assert not np.allclose(joint, dif.generate(near, 3, 2.0, 2))  # around the chapter's base
+    for bad in ((0, 99, 0), (0, 0, 1, 0, 0), 7):
+        with pytest.raises(ValueError, match="base must be"):
+            dif.generate(near, 3, base=bad, sampler="joint")
+
+
 def _reach(net, shape, at) -> tuple[int, int]:
     """Rows and columns of the input that one output cell depends on (by gradient)."""
     x = torch.randn(1, *shape, requires_grad=True)
@@ -302,6 +325,37 @@ def test_design_check_leaves_its_combinations_out_of_training(monkeypatch):
     X, F = rules.sample(rules.distribution(rules.BASE_RULES, max_distance=1), 400, 0)
     left = (F[:, None, :3] == np.array(design.LEFT_OUT)[None]).all(2).any(1)
     assert 0 < left.sum() and seen == [(400 - left.sum(), True)]
+
+
+def test_sampler_check_trains_and_asks_around_the_development_base(monkeypatch):
+    trained, asked = [], []
+    real_train, real_gen = st.train_diffusion, st.Diffusion.generate
+
+    def train_spy(ae, images, factors, *a, **kw):
+        trained.append(factors)
+        return real_train(ae, images, factors, *a, **kw)
+
+    def gen_spy(self, factors, *a, **kw):
+        asked.append((kw["base"], kw["sampler"], design.dev_distance(factors)))
+        return real_gen(self, factors, *a, **kw)
+
+    monkeypatch.setattr(st, "train_diffusion", train_spy)
+    monkeypatch.setattr(st.Diffusion, "generate", gen_spy)
+    out = design.sampler_check(models.Oracle().eval(), 0, n=300, ae_steps=2, steps=2,
+                               per_combo=1, sample_steps=2)  # fmt: skip
+    assert list(out) == ["validation", "star d2", "joint d2", "star d3", "joint d3"]
+    assert all(0.0 <= v <= 1.0 for v in out.values())
+    # trained on the development split's own distance 0 and 1 only (all held out by the chapter)
+    (F,) = trained
+    assert len(F) == 300 and (design.dev_distance(F) <= 1).all() and (rules.distance(F) >= 2).all()
+    all3 = np.unique(rules.CELLS[:, :3], axis=0)
+    assert len(np.unique(F[:, :3], axis=0)) == (design.dev_distance(all3) <= 1).sum()
+    # asked around DEV_BASE: validation at distance 0-1, then every distance-2 and -3 combination
+    assert [(b, s) for b, s, _ in asked] == [(design.DEV_BASE, "star")] + [
+        (design.DEV_BASE, s) for _ in (2, 3) for s in ("star", "joint")]  # fmt: skip
+    assert (asked[0][2] <= 1).all()
+    for (_, _, d), want in zip(asked[1:], (2, 2, 3, 3), strict=True):
+        assert (d == want).all() and len(d) == (design.dev_distance(all3) == want).sum()
 
 
 def test_training_is_deterministic():

@@ -1,4 +1,5 @@
-"""How the generator's autoencoder was chosen, rerunnable: leave training combinations out.
+"""How the generator was chosen, rerunnable: leave training combinations out (the autoencoder),
+and a development split around another base combination (the sampler).
 
 The held-out combinations of the chapter may not choose a design, and the training split cannot
 hold any of its own combinations out without losing a value altogether (every hue but red is seen
@@ -8,8 +9,16 @@ the oracle reads its reconstructions of true renders of those combinations, whos
 scale it never saw. The settings are the chapter's defaults (12,000 training renders, 800 steps,
 its latent noise).
 
+The sampler check (--sampler) builds a development split of the same kind as the chapter's around
+DEV_BASE, under the coupling rule alone (a hue or shape rule would remove some of its
+distance-1 combinations), trains the chapter's generator recipe on it (guidance fixed at 2, the
+strength the chapter's validation chose at seeds 0 and 1) and reads the star and joint samplers'
+images of the split's own distance-2 and distance-3 combinations, from the same noise. It shares
+no model, image or number with the chapter: its training combinations happen to be 12 of the
+chapter's held-out ones, and its held-out ones include the chapter's training combinations.
+
 Usage: python -m distinv.shapes.design [--seed 0] [--steps 800] [--oracle-steps 1000]
-       [--latent-noise 0.1]
+       [--latent-noise 0.1] [--sampler]
 """
 
 from __future__ import annotations
@@ -30,6 +39,10 @@ LEFT_OUT = (
     (3, 0, 1),
     (0, 0, 3),
 )  # blue medium square, red medium heart, red huge square
+
+
+DEV_BASE = (1, 2, 2)  # the development split's base: a green large ellipse
+DEV_RULES = "size grows with x"
 
 
 def _name(c) -> str:
@@ -62,6 +75,45 @@ def leave_out(oracle, local: bool, seed: int, n: int = 12000, steps: int = 800,
     return out
 
 
+def dev_distance(F: np.ndarray, base=DEV_BASE) -> np.ndarray:
+    """How many of shape, hue and scale differ from the development split's base."""
+    return (np.asarray(F)[:, :3] != np.asarray(base)).sum(1)
+
+
+def sampler_check(oracle, seed: int, n: int = 12000, ae_steps: int = 800, steps: int = 3000,
+                  per_combo: int = 10, guidance: float = 2.0, sample_steps: int = 50,
+                  latent_noise: float = LATENT_NOISE) -> dict:  # fmt: skip
+    """Product accuracy on the development split: {'validation', 'star d2', 'joint d2',
+    'star d3', 'joint d3'}, with the chapter's recipe (its learning rates and batch).
+    'validation' is a sanity reading of 4 x per_combo fresh requests of the split's own
+    training distribution."""
+    full = rules.distribution(DEV_RULES)
+    p = full.p * (dev_distance(rules.CELLS) <= 1)
+    dist = rules.Distribution(full.rules, p / p.sum())  # max_distance counts from BASE_COMBO
+    X, F = rules.sample(dist, n, seed)
+    ae, _ = st.train_autoencoder(X, ae_steps, seed + 1, latent_noise=latent_noise)
+    diffusion = st.train_diffusion(ae, X, F, steps, seed + 2, lr=0.003)
+    Fv = dist.sample(4 * per_combo, np.random.default_rng(seed + 3))
+    out = {}
+    for name, R in [("validation", Fv)] + [(f"d{d}", _requests(d, per_combo, seed + 3 + d))
+                                           for d in (2, 3)]:  # fmt: skip
+        for sampler in ("star", "joint") if name != "validation" else ("star",):
+            # the same seed for both samplers: each request starts from the same noise
+            images = diffusion.generate(R, seed + 6, guidance, sample_steps, sampler=sampler,
+                                        base=DEV_BASE)  # fmt: skip
+            key = name if name == "validation" else f"{sampler} {name}"
+            out[key] = ex.accuracy(st.read(oracle, images)[0], R)[1]
+    return out
+
+
+def _requests(d: int, per_combo: int, seed: int) -> np.ndarray:
+    """per_combo rows of each development combination at distance d, at uniform positions."""
+    all3 = np.unique(rules.CELLS[:, :3], axis=0)
+    C = np.repeat(all3[dev_distance(all3) == d], per_combo, axis=0)
+    pos = np.random.default_rng(seed).integers(0, world.GRID, (len(C), 2))
+    return np.concatenate([C, pos], 1)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seed", type=int, default=0)
@@ -73,8 +125,15 @@ def main() -> None:
         default=LATENT_NOISE,
         help="the autoencoder's training noise (the chapter's default)",
     )
+    p.add_argument("--sampler", action="store_true",
+                   help="the sampler check on the development split instead")  # fmt: skip
     args = p.parse_args()
     oracle = st.train_oracle(10000, args.oracle_steps, args.seed + 100)
+    if args.sampler:
+        r = sampler_check(oracle, args.seed, ae_steps=args.steps, latent_noise=args.latent_noise)
+        print(f"development split around a {_name(DEV_BASE)}, {DEV_RULES}")
+        print(report.table(list(r), [list(r.values())], {i: ".1%" for i in range(len(r))}))
+        return
     rows = []
     for local in (True, False):
         r = leave_out(oracle, local, args.seed, steps=args.steps, latent_noise=args.latent_noise)

@@ -125,7 +125,8 @@ class Diffusion:
 
     @torch.no_grad()
     def generate(self, factors, seed: int = 0, guidance: float = 1.0, steps: int = 25,
-                 batch: int = 1024, denoiser=None, sampler: str = "star"):  # fmt: skip
+                 batch: int = 1024, denoiser=None, sampler: str = "star",
+                 base=rules.BASE_COMBO):  # fmt: skip
         """Images for factor rows (N, 5): DDIM (eta 0) from seeded noise, with classifier-free
         guidance of strength `guidance` (1: conditional only) around the sampler's estimate.
 
@@ -134,9 +135,12 @@ class Diffusion:
         combination plus, for each of shape, hue and scale that differs from it, the change that
         factor's value makes to the base (the estimate at the base with that one factor set,
         minus the base estimate), all at the requested position. On a training combination the
-        two are the same estimate; for a combination never seen, "star" never asks about one."""
+        two are the same estimate; for a combination never seen, "star" never asks about one.
+        `base` is the split's base (shape, hue, scale): the chapter's, unless the denoiser was
+        trained on a split around another (`distinv.shapes.design.sampler_check`)."""
         if sampler not in SAMPLERS:
             raise ValueError(f"sampler must be one of {', '.join(SAMPLERS)}; got {sampler!r}")
+        _base(base)  # a bad base fails here, whichever the sampler
         net = denoiser or self.denoiser
         Fs = torch.as_tensor(world.check(factors))
         gen = torch.Generator().manual_seed(seed)
@@ -144,7 +148,7 @@ class Diffusion:
         for s in range(0, len(Fs), batch):
             f = Fs[s : s + batch]
             z = torch.randn(len(f), models.LATENT, 8, 8, generator=gen)
-            terms = [(r, c, guidance * w) for r, c, w in _terms(f, sampler)]
+            terms = [(r, c, guidance * w) for r, c, w in _terms(f, sampler, base)]
             if guidance != 1.0:
                 every = torch.arange(len(f))
                 terms.insert(0, (every, models.FactorEmbedding.null(len(f)),
@@ -166,13 +170,21 @@ class Diffusion:
 SAMPLERS = ("joint", "star")
 
 
-def _terms(f: torch.Tensor, sampler: str) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+def _base(base) -> torch.Tensor:
+    """A split's base (shape, hue, scale) as a checked index tensor, or a one-line ValueError."""
+    try:
+        return torch.as_tensor(world.check(np.array([[*base, 0, 0]]))[0, :3])
+    except (ValueError, TypeError) as e:
+        raise ValueError(f"base must be (shape, hue, scale) indices; got {base!r}: {e}") from None
+
+
+def _terms(f: torch.Tensor, sampler: str, base_combo=rules.BASE_COMBO):
     """A sampler's noise estimate for rows f as a weighted sum of the denoiser's estimates: terms
     (rows, their conditions, weights), each covering the rows it concerns."""
     if sampler == "joint":
         return [(torch.arange(len(f)), f, torch.ones(len(f)))]
     base = f.clone()
-    base[:, :3] = torch.as_tensor(rules.BASE_COMBO)
+    base[:, :3] = _base(base_combo)
     changed = f[:, :3] != base[:, :3]
     d = changed.sum(1)
     r = torch.nonzero(d != 1).squeeze(1)  # at distance 1 the base's weight 1 - d is zero
