@@ -336,7 +336,7 @@ def test_sampler_check_trains_and_asks_around_the_development_base(monkeypatch):
         return real_train(ae, images, factors, *a, **kw)
 
     def gen_spy(self, factors, *a, **kw):
-        asked.append((kw["base"], kw["sampler"], design.dev_distance(factors)))
+        asked.append((kw["base"], kw["sampler"], rules.distance(factors, design.DEV_BASE)))
         return real_gen(self, factors, *a, **kw)
 
     monkeypatch.setattr(st, "train_diffusion", train_spy)
@@ -347,15 +347,16 @@ def test_sampler_check_trains_and_asks_around_the_development_base(monkeypatch):
     assert all(0.0 <= v <= 1.0 for v in out.values())
     # trained on the development split's own distance 0 and 1 only (all held out by the chapter)
     (F,) = trained
-    assert len(F) == 300 and (design.dev_distance(F) <= 1).all() and (rules.distance(F) >= 2).all()
+    dev = design.DEV_BASE
+    assert len(F) == 300 and (rules.distance(F, dev) <= 1).all() and (rules.distance(F) >= 2).all()
     all3 = np.unique(rules.CELLS[:, :3], axis=0)
-    assert len(np.unique(F[:, :3], axis=0)) == (design.dev_distance(all3) <= 1).sum()
+    assert len(np.unique(F[:, :3], axis=0)) == (rules.distance(all3, dev) <= 1).sum()
     # asked around DEV_BASE: validation at distance 0-1, then every distance-2 and -3 combination
     assert [(b, s) for b, s, _ in asked] == [(design.DEV_BASE, "star")] + [
         (design.DEV_BASE, s) for _ in (2, 3) for s in ("star", "joint")]  # fmt: skip
     assert (asked[0][2] <= 1).all()
     for (_, _, d), want in zip(asked[1:], (2, 2, 3, 3), strict=True):
-        assert (d == want).all() and len(d) == (design.dev_distance(all3) == want).sum()
+        assert (d == want).all() and len(d) == (rules.distance(all3, dev) == want).sum()
 
 
 def test_training_is_deterministic():

@@ -75,11 +75,6 @@ def leave_out(oracle, local: bool, seed: int, n: int = 12000, steps: int = 800,
     return out
 
 
-def dev_distance(F: np.ndarray, base=DEV_BASE) -> np.ndarray:
-    """How many of shape, hue and scale differ from the development split's base."""
-    return (np.asarray(F)[:, :3] != np.asarray(base)).sum(1)
-
-
 def sampler_check(oracle, seed: int, n: int = 12000, ae_steps: int = 800, steps: int = 3000,
                   per_combo: int = 10, guidance: float = 2.0, sample_steps: int = 50,
                   latent_noise: float = LATENT_NOISE) -> dict:  # fmt: skip
@@ -87,16 +82,15 @@ def sampler_check(oracle, seed: int, n: int = 12000, ae_steps: int = 800, steps:
     'star d3', 'joint d3'}, with the chapter's recipe (its learning rates and batch).
     'validation' is a sanity reading of 4 x per_combo fresh requests of the split's own
     training distribution."""
-    full = rules.distribution(DEV_RULES)
-    p = full.p * (dev_distance(rules.CELLS) <= 1)
-    dist = rules.Distribution(full.rules, p / p.sum())  # max_distance counts from BASE_COMBO
+    dist = rules.distribution(DEV_RULES, max_distance=1, base=DEV_BASE)
     X, F = rules.sample(dist, n, seed)
     ae, _ = st.train_autoencoder(X, ae_steps, seed + 1, latent_noise=latent_noise)
     diffusion = st.train_diffusion(ae, X, F, steps, seed + 2, lr=0.003)
     Fv = dist.sample(4 * per_combo, np.random.default_rng(seed + 3))
     out = {}
-    for name, R in [("validation", Fv)] + [(f"d{d}", _requests(d, per_combo, seed + 3 + d))
-                                           for d in (2, 3)]:  # fmt: skip
+    for name, R in [("validation", Fv)] + [
+        (f"d{d}", ex.requests(d, per_combo, seed + 3 + d, DEV_BASE)) for d in (2, 3)
+    ]:
         for sampler in ("star", "joint") if name != "validation" else ("star",):
             # the same seed for both samplers: each request starts from the same noise
             images = diffusion.generate(R, seed + 6, guidance, sample_steps, sampler=sampler,
@@ -104,14 +98,6 @@ def sampler_check(oracle, seed: int, n: int = 12000, ae_steps: int = 800, steps:
             key = name if name == "validation" else f"{sampler} {name}"
             out[key] = ex.accuracy(st.read(oracle, images)[0], R)[1]
     return out
-
-
-def _requests(d: int, per_combo: int, seed: int) -> np.ndarray:
-    """per_combo rows of each development combination at distance d, at uniform positions."""
-    all3 = np.unique(rules.CELLS[:, :3], axis=0)
-    C = np.repeat(all3[dev_distance(all3) == d], per_combo, axis=0)
-    pos = np.random.default_rng(seed).integers(0, world.GRID, (len(C), 2))
-    return np.concatenate([C, pos], 1)
 
 
 def main() -> None:

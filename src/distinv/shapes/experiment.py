@@ -20,11 +20,11 @@ MODELS = ("latent_diffusion", "cvae", "nearest")
 SCHOTT_R2 = 0.67  # Schott et al. (ICLR 2022): best R^2 on extrapolated factors, dSprites/Shapes3D
 
 
-def requests(d: int, per_combo: int, seed: int) -> np.ndarray:
+def requests(d: int, per_combo: int, seed: int, base=rules.BASE_COMBO) -> np.ndarray:
     """per_combo factor rows for each (shape, hue, scale) combination at distance d, at positions
     drawn uniformly: (K * per_combo, 5)."""
     rng = np.random.default_rng(seed)
-    C = np.repeat(rules.combos(d), per_combo, axis=0)
+    C = np.repeat(rules.combos(d, base), per_combo, axis=0)
     pos = rng.integers(0, world.GRID, (len(C), 2))
     return np.concatenate([C, pos], 1)
 

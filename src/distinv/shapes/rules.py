@@ -117,17 +117,17 @@ CELLS = np.stack(np.meshgrid(*[np.arange(c) for c in world.CARD], indexing="ij")
 )
 
 
-def distance(F: np.ndarray) -> np.ndarray:
+def distance(F: np.ndarray, base=BASE_COMBO) -> np.ndarray:
     """How many of shape, hue and scale differ from the split's base combination."""
     F = np.asarray(F)
-    return sum((F[:, j] != b).astype(int) for j, b in zip((0, 1, 2), BASE_COMBO, strict=True))
+    return sum((F[:, j] != b).astype(int) for j, b in zip((0, 1, 2), base, strict=True))
 
 
-def combos(d: int | tuple[int, ...]) -> np.ndarray:
+def combos(d: int | tuple[int, ...], base=BASE_COMBO) -> np.ndarray:
     """The (shape, hue, scale) combinations at distance d (or any of several), (K, 3)."""
     ds = (d,) if isinstance(d, int) else tuple(d)
     all3 = np.unique(CELLS[:, :3], axis=0)
-    return all3[np.isin(distance(all3), ds)]
+    return all3[np.isin(distance(all3, base), ds)]
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ class Distribution:
 
     rules: tuple
     p: np.ndarray
-    max_distance: int | None = None  # the training split keeps combinations at distance <= 1
+    max_distance: int | None = None  # a training split keeps combinations at distance <= 1
 
     def sample(self, n: int, seed: int | np.random.Generator = 0) -> np.ndarray:
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -151,15 +151,16 @@ class Distribution:
         return "; ".join(map(str, self.rules))
 
 
-def distribution(rules, max_distance: int | None = None) -> Distribution:
-    """The joint distribution of rules (a request string or a list of rules). ValueError if the
-    rules leave no image."""
+def distribution(rules, max_distance: int | None = None, base=BASE_COMBO) -> Distribution:
+    """The joint distribution of rules (a request string or a list of rules), restricted to
+    combinations at most max_distance from base if given. ValueError if the rules leave no
+    image."""
     rules = tuple(parse(rules) if isinstance(rules, str) else rules)
     w = np.ones(len(CELLS))
     for r in rules:
         w = w * r.weight(CELLS)
     if max_distance is not None:
-        w = w * (distance(CELLS) <= max_distance)
+        w = w * (distance(CELLS, base) <= max_distance)
     if not w.sum() > 0:
         raise ValueError(f"the rules {'; '.join(map(str, rules))!r} leave no image")
     return Distribution(rules, w / w.sum(), max_distance)
