@@ -152,6 +152,11 @@ def test_shapes_encoding_and_random_rules_respect_the_held_out():
     assert ishapes.encode(R.No(2, 1)).sum() == 2
     with pytest.raises(ValueError):
         ishapes.encode(R.Couple(2, 3, 1))
+    # the kinds share the value slots: `no squares` sets the slot `squares are red` sets
+    square = ishapes.encode(R.No(0, 0))
+    assert square[2:] @ ishapes.encode(R.Are(0, 4))[2:] == 1
+    assert square[2:] @ ishapes.encode(R.Are(1, 4))[2:] == 0
+    assert ishapes.encode(R.No(1, 4))[2:] @ ishapes.encode(R.Are(0, 4))[2:] == 1  # a hue's slot
     banned = {"hearts are blue", "no large"}
     rng = np.random.default_rng(0)
     F = R.CELLS[rng.integers(0, len(R.CELLS), 500)]
@@ -200,6 +205,42 @@ def test_critic_learns_a_separable_rule_and_is_seeded():
     assert common.auroc(a[y == 1], a[y == 0]) > 0.95
     with pytest.raises(ValueError):
         common.Critic().fit(np.full((3, 2), np.nan), np.ones(3))
+
+
+def test_film_critic_learns_a_product_of_rule_and_sample():
+    """With `rule`, the rule's columns scale the sample's hidden units: a label that is the sign
+    of their product is learned; the rule's columns do not enter the sample's path; a column
+    constant in training (a rule slot no training rule sets) is not blown up at scoring time; a
+    rule that leaves no sample columns is refused."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 6))
+    y = ((X[:, :2] * X[:, 2:4]).sum(1) > 0).astype(float)  # rule: columns 0-1
+    critic = common.Critic(width=32, steps=600, seed=0, rule=slice(0, 2)).fit(X, y)
+    s = critic.score(X)
+    assert common.auroc(s[y == 1], s[y == 0]) > 0.9
+    assert critic.net.sample.in_features == 2 * 4  # the four sample columns, two ways scaled
+    unset = np.concatenate([X, np.zeros((len(X), 1))], 1)  # a third rule column, never set
+    c3 = common.Critic(width=32, steps=600, seed=0, rule=slice(0, 3))
+    scored = c3.fit(unset[:, [0, 1, 6, 2, 3, 4, 5]], y).score(np.array([[0, 0, 1, 0, 0, 0, 0.0]]))
+    assert float(c3.net.std[2]) == 1.0 and 0.0 < scored[0] < 1.0
+    frames = critic.score(np.repeat(X[:5, None], 3, 1))  # rows of frames: logits averaged
+    assert np.allclose(frames, s[:5], atol=1e-6)
+    with pytest.raises(ValueError, match="no rule or no sample"):
+        common.Critic(rule=slice(0, 6)).fit(X, y)
+
+
+def test_physics_critic_tells_a_gravity_near_miss_on_fresh_worlds():
+    """Trained small (1,500 trajectories, 800 steps), the physics critic already tells fresh
+    training-range worlds told their own laws from the same worlds told a gravity 5-30% of its
+    training range off."""
+    inv = iphys.PhysicsInventor(n_critic=1500, critic_steps=800, seed=0).fit_critic()
+    data = physics.dataset("iid", 600, 123, n_steps=iphys.CRITIC_FRAMES)
+    L = np.stack([[getattr(w, k) for k in iphys.LAWS] for w in data.worlds])
+    rng = np.random.default_rng(1)
+    wrong = iphys._near_miss(L, rng, np.zeros(len(L), int))  # gravity, 5-30% of its range off
+    good = inv.critic.score(iphys.features(data, L))
+    bad = inv.critic.score(iphys.features(data, wrong))
+    assert common.auroc(good, bad) > 0.75
 
 
 def test_artifacts_roundtrip_and_missing_runs(tmp_path):

@@ -90,32 +90,82 @@ class _MLP(nn.Module):
         self.register_buffer("mean", torch.zeros(n_in))
         self.register_buffer("std", torch.ones(n_in))
 
+    def standardise(self, flat: torch.Tensor) -> None:
+        self.mean.copy_(flat.mean(0))
+        self.std.copy_(flat.std(0).clamp_min(1e-6))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.net((x - self.mean) / self.std).squeeze(-1)
         return out.mean(-1) if x.ndim == 3 else out  # rows of frames: one function, averaged
+
+
+class _FiLM(_MLP):
+    """A rule-conditioned scorer: the sample's hidden units are scaled and shifted by linear
+    functions of the rule's encoding (FiLM, Perez et al. 2018), so that a unit can compare what
+    the rule claims with what the sample shows (a product, which a plain MLP on the two side by
+    side learns slowly), then two layers to a logit. The sample enters twice: standardised by mean
+    and standard deviation, and by median and interquartile range through asinh, so that small
+    differences among typical values stay visible beside rare large ones (a bounce among frames
+    of free flight)."""
+
+    def __init__(self, n_in: int, width: int, rule: slice):
+        super().__init__(n_in, width)
+        self.rule = rule
+        n_rule = len(range(n_in)[rule])
+        self.film = nn.Linear(n_rule, 2 * width)
+        self.sample = nn.Linear(2 * (n_in - n_rule), width)
+        self.net = nn.Sequential(nn.SiLU(), nn.Linear(width, width), nn.SiLU(), nn.Linear(width, 1))
+        self.register_buffer("median", torch.zeros(n_in))
+        self.register_buffer("iqr", torch.ones(n_in))
+        keep = torch.ones(n_in, dtype=torch.bool)
+        keep[rule] = False
+        self.register_buffer("others", keep)
+
+    def standardise(self, flat: torch.Tensor) -> None:
+        super().standardise(flat)
+        # A column constant in training (a rule slot no training rule sets) is shifted but not
+        # scaled: divided by a clamped zero spread, a 1 at scoring time would enter as 1e6.
+        self.std.copy_(torch.where(flat.std(0) > 1e-6, self.std, torch.ones_like(self.std)))
+        q = torch.as_tensor(np.quantile(flat.numpy(), [0.25, 0.5, 0.75], axis=0))
+        self.median.copy_(q[1])
+        self.iqr.copy_(((q[2] - q[0]) / 1.35).clamp_min(1e-6))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = (x - self.mean) / self.std
+        robust = torch.asinh((x - self.median) / self.iqr)
+        sample = torch.cat([z[..., self.others], robust[..., self.others]], -1)
+        scale, shift = self.film(z[..., self.rule]).chunk(2, -1)
+        out = self.net(self.sample(sample) * (1 + scale) + shift).squeeze(-1)
+        return out.mean(-1) if x.ndim == 3 else out
 
 
 class Critic:
     """A classifier of (rule encoding, sample features) rows: the probability that the sample
     obeys the rules. Trained by logistic loss on positives and near-miss negatives; standardised
     inputs; Adam on minibatches; fixed steps; seeded. Rows of shape (n, frames, features) are
-    scored by one MLP per frame whose logits are averaged over the frames."""
+    scored by one function per frame whose logits are averaged over the frames. Without `rule`,
+    the function is an MLP on the whole row; with `rule` (the columns that encode the rule), the
+    rule modulates the sample's hidden units (`_FiLM`)."""
 
     def __init__(self, width: int = 64, steps: int = 1500, lr: float = 2e-3, batch: int = 256,
-                 seed: int = 0):  # fmt: skip
+                 seed: int = 0, rule: slice | None = None):  # fmt: skip
         self.width, self.steps, self.lr, self.batch, self.seed = width, steps, lr, batch, seed
+        self.rule = rule
         self.net: _MLP | None = None
 
     def fit(self, X: np.ndarray, y: np.ndarray, desc: str = "critic") -> Critic:
         X, y = np.asarray(X, np.float32), np.asarray(y, np.float32)
         if len(X) != len(y) or not len(X) or not np.isfinite(X).all():
             raise ValueError("the critic needs as many finite rows as labels, at least one")
+        n_in = X.shape[-1]
+        if self.rule is not None and not 0 < len(range(n_in)[self.rule]) < n_in:
+            raise ValueError(f"the rule columns {self.rule} leave no rule or no sample in "
+                             f"{n_in} features")  # fmt: skip
         seed_everything(self.seed)
         Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
-        net = self.net = _MLP(X.shape[-1], self.width)
-        flat = Xt.reshape(-1, X.shape[-1])
-        net.mean.copy_(flat.mean(0))
-        net.std.copy_(flat.std(0).clamp_min(1e-6))
+        net = _MLP(n_in, self.width) if self.rule is None else _FiLM(n_in, self.width, self.rule)
+        net.standardise(Xt.reshape(-1, n_in))
+        self.net = net
         gen = torch.Generator().manual_seed(self.seed)
         loss_fn = nn.BCEWithLogitsLoss()
 

@@ -8,9 +8,10 @@
 - generate: starting states drawn as the training worlds draw theirs, laws drawn from the changed
   rule set, trajectories rolled out by the learned simulator of 06_physics (learned: no
   equations; told the laws).
-- check: the critic (learned here), an MLP on the laws claimed and the first CRITIC_FRAMES frames
-  of a trajectory (states and their frame-to-frame differences), trained on training-range
-  worlds: positives told their own laws, near misses told laws with one visible law a little off.
+- check: the critic (learned here), a network on each of the first CRITIC_FRAMES frames of a
+  trajectory (states and their frame-to-frame differences) whose hidden units the laws claimed
+  scale and shift (FiLM), its logits averaged over the frames; trained on training-range worlds:
+  positives told their own laws, near misses told laws with one visible law a little off.
 - grade: the simulator (the reference) from each sample's starting state under the laws asked
   for, and under the same laws with the request undone.
 """
@@ -164,16 +165,22 @@ class PhysicsInventor:
     REQUESTS = ACCEPTED
 
     def __init__(self, sources: str = "auto", horizon: int = 50, tolerance: float = 0.25,
-                 n_critic: int = 4000, critic_steps: int = 2000, seed: int = 0):  # fmt: skip
+                 n_critic: int = 16000, critic_steps: int = 6000, seed: int = 0):  # fmt: skip
         self.sources, self.horizon, self.tolerance, self.seed = sources, horizon, tolerance, seed
         self.n_critic, self.critic_steps = n_critic, critic_steps
 
     def fit(self, base=None) -> PhysicsInventor:
         """Load the structured model and the learned simulator of 06_physics; train the critic
-        on `n_critic` training-range trajectories (half positives, half near misses)."""
+        (`fit_critic`)."""
         saved = artifacts.load("06_physics", "physics", self.sources)
         self.structured, self.simulator = saved["structured"], saved["learned"]
         self.blind, self.config = saved["blind"], saved["config"]
+        return self.fit_critic()
+
+    def fit_critic(self) -> PhysicsInventor:
+        """Train the critic on `n_critic` training-range trajectories, each twice: told its own
+        laws (positive), and told laws with one law that shows in the critic's frames a little off
+        (a near miss)."""
         data = physics.dataset("iid", self.n_critic, self.seed + 7, n_steps=CRITIC_FRAMES)
         self.dt = data.dt
         rng = np.random.default_rng([self.seed, 7])
@@ -183,7 +190,8 @@ class PhysicsInventor:
         wrong = _near_miss(L, rng, law)
         X = np.concatenate([features(data, L), features(data, wrong)])
         y = np.concatenate([np.ones(len(L)), np.zeros(len(L))])
-        self.critic = Critic(width=128, steps=self.critic_steps, seed=self.seed)
+        rule = slice(0, len(LAWS))  # the laws lead each frame's features
+        self.critic = Critic(width=128, steps=self.critic_steps, seed=self.seed, rule=rule)
         self.critic.fit(X, y, "physics critic")
         return self
 

@@ -10,11 +10,13 @@
   generator of 09_shapes (the conditional VAE, learned; or latent diffusion, learned, sampled by
   the star sampler's hand-written rule for adding each factor's change to the base combination,
   given).
-- check: the critic (learned here): an MLP on the oracle's frozen features and an encoding of one
-  per-sample rule, trained on fully crossed renders with random rules, near misses among them (a
-  hue one step away, a neighbouring value), and never on a rule of the chapter's requests. A
-  sample's score is the product over the rule set's per-sample rules; distribution-level rules
-  ("size grows with x") are graded on the whole sample, not by the critic.
+- check: the critic (learned here): a network on the oracle's frozen features whose hidden units
+  an encoding of one per-sample rule scales and shifts (FiLM; the encoding's value slots are
+  shared by the rule kinds, so `no squares` reads the slot that `squares are red` trained),
+  trained on fully crossed renders with random rules, near misses among them (a hue one step
+  away, a neighbouring value), and never on a rule of the chapter's requests. A sample's score is
+  the product over the rule set's per-sample rules; distribution-level rules ("size grows with
+  x") are graded on the whole sample, not by the critic.
 - grade: the oracle's reading (its own accuracy is reported by 09_shapes) against the truth, the
   base world's rules (`rules.BASE_RULES`) edited by the request.
 """
@@ -58,13 +60,16 @@ class Samples:
 
 
 def encode(rule) -> np.ndarray:
-    """One per-sample rule as a vector: [Are, its shape, its hue, No, its value] one-hot."""
-    v = np.zeros(2 + world.CARD[0] + world.CARD[1] + N_VALUES, np.float32)
+    """One per-sample rule as a vector: its kind [Are, No] one-hot, then one slot per value of
+    every factor, shared by the kinds (Are marks its shape and hue, No its value), so that a rule
+    about a value that only the other kind named in training still lands on slots the critic
+    has learned (`no squares` after `squares are red`)."""
+    v = np.zeros(2 + N_VALUES, np.float32)
+    start = 2 + np.concatenate([[0], np.cumsum(world.CARD)[:-1]])  # each factor's first slot
     if isinstance(rule, R.Are):
-        v[0], v[2 + rule.shape], v[2 + world.CARD[0] + rule.hue] = 1, 1, 1
+        v[0], v[start[0] + rule.shape], v[start[1] + rule.hue] = 1, 1, 1
     elif isinstance(rule, R.No):
-        v[1] = 1
-        v[2 + world.CARD[0] + world.CARD[1] + sum(world.CARD[: rule.factor]) + rule.value] = 1
+        v[1], v[start[rule.factor] + rule.value] = 1, 1
     else:
         raise ValueError(f"the critic scores per-sample rules only, not {rule}")
     return v
@@ -127,7 +132,9 @@ class ShapesInventor:
         rule = [_random_rule(f, rng, banned) for f in F]
         X = np.concatenate([H, np.stack([encode(r) for r in rule])], 1)
         y = np.array([r.holds(f[None])[0] for r, f in zip(rule, F, strict=True)], np.float32)
-        self.critic = Critic(steps=self.critic_steps, seed=self.seed).fit(X, y, "shapes critic")
+        cols = slice(H.shape[1], None)  # the rule's encoding follows the oracle's features
+        self.critic = Critic(width=128, steps=self.critic_steps, seed=self.seed, rule=cols)
+        self.critic.fit(X, y, "shapes critic")
         self.critic_balance = float(y.mean())
         return self
 
