@@ -235,7 +235,7 @@ def test_physics_critic_tells_a_gravity_near_miss_on_fresh_worlds():
     training range off."""
     inv = iphys.PhysicsInventor(n_critic=1500, critic_steps=800, seed=0).fit_critic()
     data = physics.dataset("iid", 600, 123, n_steps=iphys.CRITIC_FRAMES)
-    L = np.stack([[getattr(w, k) for k in iphys.LAWS] for w in data.worlds])
+    L = iphys._laws(data.worlds)
     rng = np.random.default_rng(1)
     wrong = iphys._near_miss(L, rng, np.zeros(len(L), int))  # gravity, 5-30% of its range off
     good = inv.critic.score(iphys.features(data, L))

@@ -125,7 +125,7 @@ class _FiLM(_MLP):
         super().standardise(flat)
         # A column constant in training (a rule slot no training rule sets) is shifted but not
         # scaled: divided by a clamped zero spread, a 1 at scoring time would enter as 1e6.
-        self.std.copy_(torch.where(flat.std(0) > 1e-6, self.std, torch.ones_like(self.std)))
+        self.std.masked_fill_(self.std <= 1e-6, 1.0)  # the clamped ones
         q = torch.as_tensor(np.quantile(flat.numpy(), [0.25, 0.5, 0.75], axis=0))
         self.median.copy_(q[1])
         self.iqr.copy_(((q[2] - q[0]) / 1.35).clamp_min(1e-6))
