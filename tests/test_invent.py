@@ -2,20 +2,24 @@
 artifacts it loads, and the command line. Nothing here needs a chapter's trained models."""
 
 import random
+import types
 
 import numpy as np
 import pytest
+import torch
 
 from distinv import artifacts, invent, physics
 from distinv.cli import main
 from distinv.invent import common
 from distinv.invent import language as lang
 from distinv.invent import physics as iphys
+from distinv.invent import run as irun
 from distinv.invent import shapes as ishapes
 from distinv.meta import scan_episodes as se
 from distinv.scan import grammar as scan
 from distinv.scan import mods as scan_mods
 from distinv.shapes import rules as R
+from distinv.shapes import world
 
 PARSERS = {"language": lang.parse, "physics": iphys.parse, "shapes": R.parse}
 
@@ -33,6 +37,11 @@ def test_requests_parse_and_dev_and_test_share_no_clause():
         assert not dev & test, (w, dev & test)
         # a test request is never a development one with its value changed only in wording
         assert not set(invent.DEV[w]) & set(invent.TEST[w])
+    # the shapes critic's check rules: per-sample, and no clause of any request
+    requests = set().union(*map(_clauses, invent.DEV["shapes"] + invent.TEST["shapes"]))
+    check = [r for q in invent.CRITIC_CHECK for r in R.parse(q)]
+    assert all(isinstance(r, R.No) for r in check)
+    assert not {str(r) for r in check} & {str(r) for q in requests for r in R.parse(q)}
 
 
 def test_carry_back_requests_stay_away_from_every_test_split():
@@ -147,16 +156,26 @@ def test_levenshtein():
     assert lang.levenshtein([], "a b".split()) == 2
 
 
-def test_shapes_encoding_and_random_rules_respect_the_held_out():
-    assert ishapes.encode(R.Are(3, 4)).sum() == 3
-    assert ishapes.encode(R.No(2, 1)).sum() == 2
+def test_shapes_rules_encoded_by_read_out_vectors_and_random_rules_skip_the_held_out():
+    from distinv.shapes import models
+
+    torch.manual_seed(0)
+    oracle = models.Oracle(width=4)
+    vectors = ishapes.readout(oracle)
+    assert [v.shape for v in vectors] == [(c, 129) for c in world.CARD]
+    head = oracle.heads[2]  # scale: weights and bias of each value, centred over the values
+    w = torch.cat([head.weight, head.bias[:, None]], 1).detach().numpy()
+    assert np.allclose(vectors[2], w - w.mean(0), atol=1e-6)
+    assert np.allclose(vectors[2].sum(0), 0, atol=1e-5)
+    are, no = ishapes.encode(R.Are(3, 4), vectors), ishapes.encode(R.No(2, 1), vectors)
+    assert list(are[:2]) == [1, 0] and list(no[:2]) == [0, 1]
+    assert np.array_equal(are[2:131], vectors[0][3]) and np.array_equal(are[131:], vectors[1][4])
+    assert np.array_equal(no[2:131], vectors[2][1]) and not no[131:].any()
+    # `no squares` names the square as `squares are red` does
+    assert np.array_equal(ishapes.encode(R.No(0, 0), vectors)[2:131],
+                          ishapes.encode(R.Are(0, 4), vectors)[2:131])  # fmt: skip
     with pytest.raises(ValueError):
-        ishapes.encode(R.Couple(2, 3, 1))
-    # the kinds share the value slots: `no squares` sets the slot `squares are red` sets
-    square = ishapes.encode(R.No(0, 0))
-    assert square[2:] @ ishapes.encode(R.Are(0, 4))[2:] == 1
-    assert square[2:] @ ishapes.encode(R.Are(1, 4))[2:] == 0
-    assert ishapes.encode(R.No(1, 4))[2:] @ ishapes.encode(R.Are(0, 4))[2:] == 1  # a hue's slot
+        ishapes.encode(R.Couple(2, 3, 1), vectors)
     banned = {"hearts are blue", "no large"}
     rng = np.random.default_rng(0)
     F = R.CELLS[rng.integers(0, len(R.CELLS), 500)]
@@ -186,6 +205,51 @@ def test_auroc_mmd_and_check():
     assert abs(common.mmd(a, a)) < 1e-12 and common.mmd(a, a + 3) > 0.1
     c = common.Check(np.array([0.9, 0.2, 0.5]))
     assert c.accepted == pytest.approx(2 / 3) and c.keep().tolist() == [True, False, True]
+    c = common.Check(np.array([0.9, 0.2, 0.5]), threshold=0.6)
+    assert c.accepted == pytest.approx(1 / 3) and c.keep().tolist() == [True, False, False]
+
+
+def _outcome(scores, correct):
+    scores, correct = np.asarray(scores, float), np.asarray(correct, float)
+    g = common.Grade(correct, np.ones(len(correct)))
+    return irun.Outcome("r", None, None, None, common.Check(scores), g)
+
+
+def test_enforcer_threshold_is_chosen_for_correct_kept_samples_keeping_enough():
+    # scores above 0.75 are all correct, those below mostly wrong: 0.8 is best, 0.9 keeps too few
+    a = _outcome([0.95, 0.85, 0.8, 0.7, 0.6, 0.55, 0.5, 0.5], [1, 1, 1, 0, 0, 1, 0, 0])
+    b = _outcome([0.99, 0.82, 0.81, 0.65, 0.52, 0.51, 0.5, 0.5], [1, 1, 1, 0, 1, 0, 0, 0])
+    assert irun.choose_threshold([a, b]) == 0.8
+    assert irun.choose_threshold([a, b], min_keep=0.5) == 0.6  # 0.7 and up keep too few of b
+    assert irun.choose_threshold([a, b, "nothing made"]) == 0.8  # a request that made nothing
+    flat = _outcome([0.55] * 4, [1, 0, 1, 0])  # nothing to gain: the lowest threshold
+    assert irun.choose_threshold([flat]) == 0.5
+    assert irun.choose_threshold([flat], grid=(0.6, 0.7)) == 0.6  # none keeps enough: the first
+    sure = _outcome([0.95] * 4, [1, 0, 1, 1])  # every threshold keeps the same: the lowest
+    assert irun.choose_threshold([sure]) == 0.5 and irun.choose_threshold(["nothing"]) == 0.5
+    for grid, keep in (((), 0.25), ((0.7, 0.5), 0.25), ((0.5,), 1.5)):
+        with pytest.raises(ValueError):
+            irun.choose_threshold([a], grid=grid, min_keep=keep)
+
+
+@pytest.mark.parametrize("world", invent.WORLDS)
+def test_each_world_checks_at_its_threshold(world, monkeypatch):
+    cls = invent.world_class(world)
+    inv = cls.__new__(cls)
+    inv.threshold = 0.7
+    scores = np.array([0.6, 0.8, 0.9])
+    inv.critic = types.SimpleNamespace(score=lambda X: scores)  # stands in for the trained critic
+    if world == "physics":
+        monkeypatch.setattr(iphys, "features", lambda t, laws: None)
+        monkeypatch.setattr(iphys, "_laws", lambda worlds: None)
+        check = inv.check(iphys.Samples(types.SimpleNamespace(worlds=[]), None))
+    elif world == "shapes":
+        inv.score = lambda images, rules: scores
+        check = inv.check(ishapes.Samples(None, None), ishapes.Rules(()))
+    else:
+        inv.features = lambda pairs, samples: None
+        check = inv.check(lang.Samples([], None), types.SimpleNamespace(pairs=[]))
+    assert check.threshold == 0.7 and check.keep().tolist() == [False, True, True]
 
 
 def test_grade_summary_skips_unconcerned_samples():

@@ -34,17 +34,18 @@ def clauses(request: str, accepted: str) -> list[list[str]]:
 @dataclass
 class Check:
     """The critic's verdict on samples of a rule set: each sample's score (the probability that
-    it obeys every rule), and the fraction it accepts (score at least one half)."""
+    it obeys every rule), and the fraction it accepts (score at least `threshold`)."""
 
     scores: np.ndarray
+    threshold: float = 0.5
 
     @property
     def accepted(self) -> float:
-        return float((self.scores >= 0.5).mean()) if len(self.scores) else float("nan")
+        return float(self.keep().mean()) if len(self.scores) else float("nan")
 
     def keep(self) -> np.ndarray:
         """The samples the consistency enforcer keeps (the critic accepts them)."""
-        return self.scores >= 0.5
+        return self.scores >= self.threshold
 
 
 @dataclass
@@ -123,7 +124,7 @@ class _FiLM(_MLP):
 
     def standardise(self, flat: torch.Tensor) -> None:
         super().standardise(flat)
-        # A column constant in training (a rule slot no training rule sets) is shifted but not
+        # A column constant in training (a rule feature no training rule sets) is shifted but not
         # scaled: divided by a clamped zero spread, a 1 at scoring time would enter as 1e6.
         self.std.masked_fill_(self.std <= 1e-6, 1.0)  # the clamped ones
         q = torch.as_tensor(np.quantile(flat.numpy(), [0.25, 0.5, 0.75], axis=0))

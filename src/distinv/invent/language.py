@@ -222,6 +222,8 @@ def near_miss(output: str, rng: random.Random) -> str:
 
 class LanguageInventor:
     name = "language"
+    threshold = 0.5  # the enforcer keeps samples the critic scores at least this; the chapter
+    # chooses it on development requests (run.choose_threshold), `distinv invent` keeps 0.5
     REQUESTS = ACCEPTED
 
     def __init__(self, sources: str = "auto", n_critic: int = 400, critic_steps: int = 1500,
@@ -357,7 +359,7 @@ class LanguageInventor:
         return Samples(list(zip(cmds, self.answer(rules.pairs, cmds), strict=True)), affected)
 
     def check(self, samples: Samples, rules: Study) -> Check:
-        return Check(self.critic.score(self.features(rules.pairs, samples.pairs)))
+        return Check(self.critic.score(self.features(rules.pairs, samples.pairs)), self.threshold)
 
     # --- grading, by the interpreter ----------------------------------------------------------
 

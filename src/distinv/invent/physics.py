@@ -162,6 +162,8 @@ def rms(a: np.ndarray, b: np.ndarray, present: np.ndarray) -> np.ndarray:
 
 class PhysicsInventor:
     name = "physics"
+    threshold = 0.5  # the enforcer keeps samples the critic scores at least this; the chapter
+    # chooses it on development requests (run.choose_threshold), `distinv invent` keeps 0.5
     REQUESTS = ACCEPTED
 
     def __init__(self, sources: str = "auto", horizon: int = 50, tolerance: float = 0.25,
@@ -245,7 +247,7 @@ class PhysicsInventor:
     def check(self, samples: Samples, rules: Laws | None = None) -> Check:
         """The critic's score of each sample against the laws it was made under."""
         t = samples.trajectories
-        return Check(self.critic.score(features(t, _laws(t.worlds))))
+        return Check(self.critic.score(features(t, _laws(t.worlds))), self.threshold)
 
     # --- grading, by the simulator ----------------------------------------------------------------
 

@@ -56,6 +56,36 @@ def attempt(inv, rules, request: str, n: int, seed: int) -> Outcome | str:
         return str(e)
 
 
+THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)  # the enforcer's thresholds to choose among
+MIN_KEEP = 0.25  # a threshold must keep at least this fraction of every request's samples
+
+
+def choose_threshold(outcomes: list[Outcome | str], grid=THRESHOLDS, min_keep=MIN_KEEP) -> float:
+    """The consistency enforcer's threshold for one world, chosen on its development requests'
+    outcomes: of the thresholds in `grid` (ascending) that keep at least `min_keep` of every
+    request's samples, the one with the highest fraction of correct samples (obeyed and intact)
+    among those kept, averaged over the requests; the lower on ties; `grid[0]` when none keeps
+    enough or no request made anything. The fraction rewards purity only, so the choice leans to
+    the highest threshold that still keeps `min_keep`."""
+    grid = tuple(grid)
+    if not grid or list(grid) != sorted(grid):
+        raise ValueError(f"the thresholds must be a non-empty ascending list, got {grid}")
+    if not 0 <= min_keep <= 1:
+        raise ValueError(f"min_keep must be a fraction in [0, 1], got {min_keep}")
+    made = [o for o in outcomes if not isinstance(o, str)]
+    best, best_score = grid[0], -1.0
+    for t in grid if made else ():
+        keeps = [o.check.scores >= t for o in made]
+        if any(k.mean() < min_keep for k in keeps):
+            continue
+        score = float(
+            np.mean([o.grade.correct[k].mean() for o, k in zip(made, keeps, strict=True)])
+        )
+        if score > best_score:
+            best, best_score = t, score
+    return best
+
+
 def summary(outcome: Outcome | str) -> dict[str, float]:
     """`Outcome.summary`, or for a request that made nothing (`attempt`): nothing obeyed, nothing
     intact, and no critic."""
@@ -87,6 +117,7 @@ def invent(world: str, request: str, n: int = 200, seed: int = 0, out: str | Pat
     outcome = pipeline(inv, rules, request, n, seed)
     report = {"world": world, "request": request, "n": n, "seed": seed,
               "extracted": inv.describe(rules), "changed": inv.describe(outcome.changed),
+              "critic_threshold": outcome.check.threshold,
               **{k: _clean(v) for k, v in outcome.summary().items()}}  # fmt: skip
     if world == "shapes":
         report["distribution_tv"] = outcome.grade.extra["tv"]

@@ -11,8 +11,9 @@
   the star sampler's hand-written rule for adding each factor's change to the base combination,
   given).
 - check: the critic (learned here): a network on the oracle's frozen features whose hidden units
-  an encoding of one per-sample rule scales and shifts (FiLM; the encoding's value slots are
-  shared by the rule kinds, so `no squares` reads the slot that `squares are red` trained),
+  an encoding of one per-sample rule scales and shifts (FiLM; a rule's values are encoded by the
+  oracle's read-out vectors for them, learned by the oracle, so a rule about a value no training
+  rule named lands in the space of the features the critic reads),
   trained on fully crossed renders with random rules, near misses among them (a hue one step
   away, a neighbouring value), and never on a rule of the chapter's requests. A sample's score is
   the product over the rule set's per-sample rules; distribution-level rules ("size grows with
@@ -27,6 +28,7 @@ import copy
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from distinv import artifacts
 from distinv.invent.common import Check, Critic, Grade, auroc
@@ -36,7 +38,6 @@ from distinv.shapes import train as st
 from distinv.shapes import world
 
 ARE_SUPPORT, NO_SUPPORT, COUPLE_SUPPORT = 0.95, 0.005, 0.2
-N_VALUES = sum(world.CARD)  # every factor value, one slot each in a rule's encoding
 GENERATORS = ("latent_diffusion", "cvae")
 HULL_DIMS = 4  # principal components of the oracle's features the novelty hull lives in
 
@@ -59,17 +60,29 @@ class Samples:
     requested: np.ndarray  # (n, 5): the factors each image was asked for
 
 
-def encode(rule) -> np.ndarray:
-    """One per-sample rule as a vector: its kind [Are, No] one-hot, then one slot per value of
-    every factor, shared by the kinds (Are marks its shape and hue, No its value), so that a rule
-    about a value that only the other kind named in training still lands on slots the critic
-    has learned (`no squares` after `squares are red`)."""
-    v = np.zeros(2 + N_VALUES, np.float32)
-    start = 2 + np.concatenate([[0], np.cumsum(world.CARD)[:-1]])  # each factor's first slot
+def readout(oracle) -> list[np.ndarray]:
+    """Each factor's read-out vectors: per value, the weights and bias by which the oracle's head
+    reads that value from its features, (card, 129), centred over the factor's values (so a
+    vector says what sets this value apart from the factor's others)."""
+    out = []
+    for head in oracle.heads:
+        w = torch.cat([head.weight, head.bias[:, None]], 1).detach().double().numpy()
+        out.append((w - w.mean(0)).astype(np.float32))
+    return out
+
+
+def encode(rule, vectors: list[np.ndarray]) -> np.ndarray:
+    """One per-sample rule as a vector: its kind [Are, No] one-hot, then the read-out vector
+    (`readout`) of the value it is about (an Are rule's shape, a No rule's value), then an Are
+    rule's hue's (zeros for No). A rule thus names its values in the space of the oracle's
+    features, where the critic reads the sample: a value no training rule named (`no large`)
+    still lands where the critic has learned what a vector means (`no huge`, `no x3`)."""
+    d = vectors[0].shape[1]
+    v = np.zeros(2 + 2 * d, np.float32)
     if isinstance(rule, R.Are):
-        v[0], v[start[0] + rule.shape], v[start[1] + rule.hue] = 1, 1, 1
+        v[0], v[2 : 2 + d], v[2 + d :] = 1, vectors[0][rule.shape], vectors[1][rule.hue]
     elif isinstance(rule, R.No):
-        v[1], v[start[rule.factor] + rule.value] = 1, 1
+        v[1], v[2 : 2 + d] = 1, vectors[rule.factor][rule.value]
     else:
         raise ValueError(f"the critic scores per-sample rules only, not {rule}")
     return v
@@ -96,6 +109,8 @@ def _random_rule(f: np.ndarray, rng: np.random.Generator, banned: set):
 
 class ShapesInventor:
     name = "shapes"
+    threshold = 0.5  # the enforcer keeps samples the critic scores at least this; the chapter
+    # chooses it on development requests (run.choose_threshold), `distinv invent` keeps 0.5
     REQUESTS = (
         "shapes requests (the visual chapter's edit language), clauses joined by ';':\n"
         "  <shape>s are <hue>              e.g. hearts are blue\n"
@@ -130,7 +145,8 @@ class ShapesInventor:
         F = st.uniform_cells(self.n_critic, self.seed + 1)
         H = st.read(self.oracle, world.render(F, rng))[1]
         rule = [_random_rule(f, rng, banned) for f in F]
-        X = np.concatenate([H, np.stack([encode(r) for r in rule])], 1)
+        self.vectors = readout(self.oracle)
+        X = np.concatenate([H, np.stack([encode(r, self.vectors) for r in rule])], 1)
         y = np.array([r.holds(f[None])[0] for r, f in zip(rule, F, strict=True)], np.float32)
         cols = slice(H.shape[1], None)  # the rule's encoding follows the oracle's features
         self.critic = Critic(width=128, steps=self.critic_steps, seed=self.seed, rule=cols)
@@ -205,14 +221,14 @@ class ShapesInventor:
         return Samples(images, F)
 
     def check(self, samples: Samples, rules: Rules) -> Check:
-        return Check(self.score(samples.images, rules.rules))
+        return Check(self.score(samples.images, rules.rules), self.threshold)
 
     def score(self, images: np.ndarray, rule_set) -> np.ndarray:
         """The critic's probability that each image obeys every per-sample rule of rule_set."""
         H = st.read(self.oracle, images)[1]
         out = np.ones(len(images))
         for r in (r for r in rule_set if r.per_sample):
-            code = np.repeat(encode(r)[None], len(images), 0)
+            code = np.repeat(encode(r, self.vectors)[None], len(images), 0)
             out *= self.critic.score(np.concatenate([H, code], 1))
         return out
 
