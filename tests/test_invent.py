@@ -37,7 +37,7 @@ def test_requests_parse_and_dev_and_test_share_no_clause():
         assert not dev & test, (w, dev & test)
         # a test request is never a development one with its value changed only in wording
         assert not set(invent.DEV[w]) & set(invent.TEST[w])
-    # the shapes critic's check rules: per-sample, and no clause of any request
+    # the shapes critic's check rules: `no` rules, and no rule of any request
     requests = set().union(*map(_clauses, invent.DEV["shapes"] + invent.TEST["shapes"]))
     check = [r for q in invent.CRITIC_CHECK for r in R.parse(q)]
     assert all(isinstance(r, R.No) for r in check)
