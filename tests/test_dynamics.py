@@ -87,6 +87,35 @@ def test_step_models_learn_roll_out_and_hear_the_laws(small):
         dynamics.StepModel("gru")
 
 
+def test_a_blind_model_reading_the_previous_frame_sees_the_change_but_no_law(small):
+    rows, frames = np.array([0, 1, 2]), np.array([1, 5, 9])
+    x = dynamics.inputs(small, rows, frames, previous=True)
+    one = dynamics.inputs(small, rows, frames)
+    assert x.shape == (3, 20) and np.array_equal(x[:, :12], one)
+    change = small.states[rows, frames] - small.states[rows, frames - 1]
+    assert np.array_equal(x[:, 12:], change.reshape(3, 8))
+    with pytest.raises(ValueError, match="frames >= 1"):
+        dynamics.inputs(small, [0], [0], previous=True)
+
+    recipe = dynamics.StepRecipe(steps=60, batch_size=64, width=32, depth=2)
+    m = dynamics.StepModel("blind", recipe, seed=0, previous=True).fit(small)
+    assert m.history[-1]["fixed_loss"] < m.history[0]["fixed_loss"]
+    out = m.rollout(small, 5, 10)
+    assert out.shape == (len(small), 11, 2, 4) and np.isfinite(out).all()
+    assert np.allclose(out[:, 0], small.states[:, 5])
+    # the first step reads the true frame before the start; later steps the model's own frames
+    moved = small.states.copy()
+    moved[:, 4] += 0.5
+    other = physics.Trajectories(moved, small.present, small.radius, small.mass, small.worlds,
+                                 small.dt)  # fmt: skip
+    assert not np.allclose(m.rollout(other, 5, 1), out[:, :2])
+    heavier = [physics.World(gravity=24.8) for _ in small.worlds]
+    assert np.allclose(m.rollout(small, 5, 3), m.rollout(small, 5, 3, worlds=heavier))  # blind
+    with pytest.raises(ValueError, match="from frame 1 on"):
+        m.rollout(small, 0, 3)
+    assert not dynamics.StepModel("blind").previous  # the default, and models saved before it
+
+
 class Frozen:
     """A step model that predicts nothing moves: every frame is the start frame."""
 

@@ -16,6 +16,7 @@ from distinv.invent import physics as iphys
 from distinv.invent import run as irun
 from distinv.invent import shapes as ishapes
 from distinv.meta import scan_episodes as se
+from distinv.physics import dynamics
 from distinv.scan import grammar as scan
 from distinv.scan import mods as scan_mods
 from distinv.shapes import rules as R
@@ -52,6 +53,38 @@ def test_carry_back_requests_stay_away_from_every_test_split():
             assert abs(g - test_g) > invent.CARRY_MARGIN * test_g
         top = physics.TRAIN["gravity"][1] * (1 + physics.NEAR)  # iid and near lie below this
         assert g > top * (1 + invent.CARRY_MARGIN)
+
+
+class _Inventor:
+    """Stands in for a fitted physics inventor: the simulator itself generates the worlds asked
+    for, and the blind model's recipe is tiny."""
+
+    config = {"seed": 0, "n_train": 6, "n_frames": 12, "n_test": 4, "observe": 3, "horizon": 4}
+    blind = types.SimpleNamespace(recipe=dynamics.StepRecipe(steps=8, batch_size=16, width=8,
+                                                             depth=1))  # fmt: skip
+
+    def modify(self, rules, request):
+        return iphys.Laws(iphys.apply(rules.values, request), rules.values)
+
+    def generate(self, rules, n, seed, n_frames, drop_invalid):
+        data = physics.dataset("iid", n, seed, n_steps=n_frames)
+        return iphys.Samples(data.rerun(iphys._worlds(rules.values[:n])), rules.values[:n])
+
+
+def test_carry_back_trains_both_learners_from_each_initialisation_on_both_data_sets():
+    rules = iphys.Laws(np.tile([5.0, 0.1, 0.8, 0.05], (4, 1)))
+    out = iphys.carry_back(_Inventor(), rules, ("gravity is 14", "gravity is 20"), 2, 0, 0.1, 2)
+    splits = set(physics.SPLITS)
+    assert set(out["error"]) == {(learner, name, s) for learner in iphys.LEARNERS
+                                 for name in ("base", "invented") for s in splits}  # fmt: skip
+    for k, v in out["errors"].items():
+        assert len(v) == 2 and out["error"][k] == pytest.approx(np.mean(v))
+    assert out["n_invented"] == out["n_asked"] == 4 and out["n_base"] == 6
+    assert out["overlap"] == dict.fromkeys(splits, 0)
+    one, two = out["errors"]["one frame", "base", "iid"], out["errors"]["two frames", "base", "iid"]
+    assert one[0] != one[1] and one != two  # two initialisations; two learners
+    with pytest.raises(ValueError, match="n_inits"):
+        iphys.carry_back(_Inventor(), rules, ("gravity is 14",), 2, 0, 0.1, 0)
 
 
 def test_physics_parser():

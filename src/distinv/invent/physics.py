@@ -362,26 +362,44 @@ def overlap(invented: physics.Trajectories, tests: dict[str, physics.Trajectorie
     return out
 
 
+LEARNERS = {"one frame": False, "two frames": True}  # the blind step model; reads the previous?
+
+
 def carry_back(inv: PhysicsInventor, rules: Laws, requests, n_per: int, seed: int,
-               margin: float) -> dict:  # fmt: skip
-    """The insight carried back: the blind step model of 06_physics trained again with its own
-    recipe (the same steps and batches) on its training set plus invented worlds (the learned
-    simulator's trajectories under each request), against the chapter's model trained on the
-    training set alone; rollout errors on the paired test splits."""
+               margin: float, n_inits: int = 3, tests: dict | None = None) -> dict:  # fmt: skip
+    """The insight carried back: blind step models (no laws) trained with the recipe of
+    06_physics (the same steps and batches) on its training set alone and on it plus invented
+    worlds (the learned simulator's trajectories under each request), from `n_inits`
+    initialisations each; their rollout errors on `tests` (default: the paired test splits of
+    06_physics). Two learners: the chapter's blind model, which reads one frame and so cannot
+    see gravity, and the same model also reading the frame before (`LEARNERS`).
+
+    Returns "error" {(learner, "base" | "invented", split): mean error over the initialisations},
+    "errors" (the same, one per initialisation), "overlap" (invented trajectories near a test
+    split, see `overlap`) and counts."""
+    if n_inits < 1:
+        raise ValueError(f"n_inits must be >= 1, got {n_inits}")
     cfg = inv.config
     base = physics.dataset("iid", cfg["n_train"], cfg["seed"], n_steps=cfg["n_frames"])
     invented = concat([inv.generate(inv.modify(rules, r), n_per, seed + 10 * i,
                                     n_frames=cfg["n_frames"], drop_invalid=True).trajectories
                        for i, r in enumerate(requests)])  # fmt: skip
-    tests = physics.paired_splits(cfg["n_test"], cfg["seed"] + 1,
-                                  n_steps=cfg["observe"] + cfg["horizon"])  # fmt: skip
-    model = dynamics.StepModel("blind", inv.blind.recipe, cfg["seed"]).fit(concat([base, invented]))
-    err = {}
-    for name, m in (("base", inv.blind), ("invented", model)):
+    if tests is None:
+        tests = physics.paired_splits(cfg["n_test"], cfg["seed"] + 1,
+                                      n_steps=cfg["observe"] + cfg["horizon"])  # fmt: skip
+    inits = [1000 * seed + k for k in range(n_inits)]
+    models = {}
+    for name, data in (("invented", concat([base, invented])), ("base", base)):
+        todo = {(learner, name, k): dynamics.StepModel("blind", inv.blind.recipe, k, previous)
+                for learner, previous in LEARNERS.items() for k in inits}  # fmt: skip
+        models.update(dynamics.fit_all(todo, data)[0])
+    errors = {}
+    for (learner, name, _), m in models.items():
         for split, t in tests.items():
             pred = m.rollout(t, cfg["observe"], cfg["horizon"])
             true = t.states[:, cfg["observe"] : cfg["observe"] + cfg["horizon"] + 1]
-            err[name, split] = float(dynamics.position_mse(pred, true, t.present).mean())
-    return {"error": err, "overlap": overlap(invented, tests, margin), "n_invented": len(invented),
-            "n_asked": n_per * len(requests),
-            "n_base": len(base), "model": model}  # fmt: skip
+            e = float(dynamics.position_mse(pred, true, t.present).mean())
+            errors.setdefault((learner, name, split), []).append(e)
+    return {"error": {k: float(np.mean(v)) for k, v in errors.items()}, "errors": errors,
+            "overlap": overlap(invented, tests, margin), "n_invented": len(invented),
+            "n_asked": n_per * len(requests), "n_base": len(base), "n_inits": n_inits}  # fmt: skip

@@ -1,7 +1,9 @@
 """Models of the ball worlds (06_physics): who predicts the next frame, and how a law is changed.
 
 - `blind`: an MLP from the balls' state to the change of state over one frame; it never sees
-  the laws of its world.
+  the laws of its world. With `previous=True` it also reads the change of state over the frame
+  before (still no law), from which gravity's pull on a flying ball can be seen; the inventor's
+  carry-back (10_invent) trains it.
 - `conditioned`: the same MLP also given the world's laws at that instant: gravity g(t),
   friction, restitution and damping.
 - `structured`: given the physics (the equations `distinv.physics` integrates, the same ones that
@@ -41,13 +43,23 @@ def law_arrays(worlds: list[physics.World]) -> dict[str, np.ndarray]:
 
 
 def inputs(data: physics.Trajectories, rows, frames, states=None, worlds=None,
-           laws: bool = False) -> np.ndarray:  # fmt: skip
+           laws: bool = False, previous: bool = False, before=None) -> np.ndarray:  # fmt: skip
     """What a step model reads at (trajectory, frame) pairs: both balls' x, y, vx, vy, their radii
-    and presence (12 numbers), and with `laws` also g at that frame's time, friction, restitution
-    and damping (4 more). `states` (k, 2, 4) replaces the true states; `worlds` the true laws."""
+    and presence (12 numbers), with `previous` also the change of state since the frame before (8
+    more; frames >= 1), and with `laws` also g at that frame's time, friction, restitution and
+    damping (4 more). `states` (k, 2, 4) replaces the true states, `before` the true states of
+    the frame before, `worlds` the true laws."""
     rows, frames = np.asarray(rows), np.asarray(frames)
     s = data.states[rows, frames] if states is None else states
     x = [s.reshape(len(rows), 8), data.radius[rows], data.present[rows].astype(float)]
+    if previous:
+        if before is None:
+            if (frames < 1).any():
+                raise ValueError(
+                    "a step model that reads the previous frame needs one: frames >= 1"
+                )
+            before = data.states[rows, frames - 1]
+        x.append((s - before).reshape(len(rows), 8))
     if laws:
         w = law_arrays(data.worlds if worlds is None else worlds)
         t = frames * data.dt
@@ -105,22 +117,30 @@ def train_logged(net: nn.Module, loss_on, n: int, gen: torch.Generator, fixed: t
 
 
 class StepModel:
-    """`blind` or `conditioned`: trained on one-frame transitions, rolled out autoregressively."""
+    """`blind` or `conditioned`: trained on one-frame transitions, rolled out autoregressively.
+    With `previous` it also reads the change of state over the frame before (see `inputs`)."""
 
-    def __init__(self, kind: str, recipe: StepRecipe = StepRecipe(), seed: int = 0):
+    previous = False  # a class default: models saved before the option existed read one frame
+
+    def __init__(self, kind: str, recipe: StepRecipe = StepRecipe(), seed: int = 0,
+                 previous: bool = False):  # fmt: skip
         if kind not in ("blind", "conditioned"):
             raise ValueError(f"unknown step model {kind!r}; known: blind, conditioned")
-        self.kind, self.recipe, self.seed = kind, recipe, seed
+        self.kind, self.recipe, self.seed, self.previous = kind, recipe, seed, previous
         self.net: StepMLP | None = None
 
-    def inputs(self, data, rows, frames, states=None, worlds=None) -> np.ndarray:
+    def inputs(self, data, rows, frames, states=None, worlds=None, before=None) -> np.ndarray:
         """This model's inputs at (trajectory, frame) pairs (see `inputs`)."""
-        return inputs(data, rows, frames, states, worlds, laws=self.kind == "conditioned")
+        return inputs(data, rows, frames, states, worlds, laws=self.kind == "conditioned",
+                      previous=self.previous, before=before)  # fmt: skip
 
     def fit(self, data: physics.Trajectories) -> StepModel:
         seed_everything(self.seed)
-        T = data.states.shape[1]
-        rows, frames = np.repeat(np.arange(len(data)), T - 1), np.tile(np.arange(T - 1), len(data))
+        T, first = data.states.shape[1], int(self.previous)  # then from the second frame
+        if T < first + 2:
+            raise ValueError(f"need trajectories of at least {first + 2} frames, got {T}")
+        rows = np.repeat(np.arange(len(data)), T - 1 - first)
+        frames = np.tile(np.arange(first, T - 1), len(data))
         x = self.inputs(data, rows, frames)
         y = (data.states[rows, frames + 1] - data.states[rows, frames]).reshape(-1, 8)
         mask = np.repeat(data.present[rows], 4, axis=1).astype(float)  # absent balls do not count
@@ -144,19 +164,23 @@ class StepModel:
     @torch.no_grad()
     def rollout(self, data: physics.Trajectories, start: int, n_steps: int,
                 worlds: list | None = None) -> np.ndarray:  # fmt: skip
-        """(n, n_steps + 1, 2, 4) from the true frame `start`, each frame from the model's last.
-        `worlds` replaces the trajectories' laws (what the conditioned model is told)."""
+        """(n, n_steps + 1, 2, 4) from the true frame `start` (and with `previous` the true
+        frame before it), each frame from the model's last. `worlds` replaces the trajectories' laws
+        (what the conditioned model is told)."""
         if self.net is None:
             raise RuntimeError("rollout before fit")
+        if self.previous and start < 1:
+            raise ValueError("a step model that reads the previous frame rolls out from frame 1 on")
         self.net.eval()
         s = data.states[:, start].copy()
+        before = data.states[:, start - 1].copy() if self.previous else None
         out = [s]
         keep = data.present[..., None].astype(float)
         rows = np.arange(len(data))
         for k in range(n_steps):
-            x = self.inputs(data, rows, np.full(len(data), start + k), s, worlds)
+            x = self.inputs(data, rows, np.full(len(data), start + k), s, worlds, before)
             d = self.net(torch.tensor(x, dtype=torch.float32)).numpy().reshape(-1, 2, 4)
-            s = s + d * keep
+            before, s = s, s + d * keep
             out.append(s)
         return np.stack(out, 1)
 
