@@ -109,11 +109,19 @@ def test_a_blind_model_reading_the_previous_frame_sees_the_change_but_no_law(sma
     other = physics.Trajectories(moved, small.present, small.radius, small.mass, small.worlds,
                                  small.dt)  # fmt: skip
     assert not np.allclose(m.rollout(other, 5, 1), out[:, :2])
+    moved = small.states.copy()
+    moved[:, 6:] += 0.5  # the frames after the start: a rollout reads none of them
+    other = physics.Trajectories(moved, small.present, small.radius, small.mass, small.worlds,
+                                 small.dt)  # fmt: skip
+    assert np.array_equal(m.rollout(other, 5, 10), out)
     heavier = [physics.World(gravity=24.8) for _ in small.worlds]
     assert np.allclose(m.rollout(small, 5, 3), m.rollout(small, 5, 3, worlds=heavier))  # blind
     with pytest.raises(ValueError, match="from frame 1 on"):
         m.rollout(small, 0, 3)
-    assert not dynamics.StepModel("blind").previous  # the default, and models saved before it
+    old = dynamics.StepModel("blind")
+    assert old.previous is False
+    del old.__dict__["previous"]  # as a model saved before the option existed loads
+    assert old.previous is False
 
 
 class Frozen:

@@ -53,6 +53,11 @@ def test_carry_back_requests_stay_away_from_every_test_split():
             assert abs(g - test_g) > invent.CARRY_MARGIN * test_g
         top = physics.TRAIN["gravity"][1] * (1 + physics.NEAR)  # iid and near lie below this
         assert g > top * (1 + invent.CARRY_MARGIN)
+    # the development analog: its invented gravities lie below the one it is judged at, which is
+    # no test split's gravity either
+    dev = [iphys.parse(r)[0][2] for r in invent.CARRY_DEV]
+    assert all(top * (1 + invent.CARRY_MARGIN) < g < invent.CARRY_DEV_AT for g in dev)
+    assert abs(invent.CARRY_DEV_AT - physics.JUPITER) > invent.CARRY_MARGIN * physics.JUPITER
 
 
 class _Inventor:
@@ -83,8 +88,42 @@ def test_carry_back_trains_both_learners_from_each_initialisation_on_both_data_s
     assert out["overlap"] == dict.fromkeys(splits, 0)
     one, two = out["errors"]["one frame", "base", "iid"], out["errors"]["two frames", "base", "iid"]
     assert one[0] != one[1] and one != two  # two initialisations; two learners
+    inits = {(learner, name): sorted(m.seed for (a, b, _), m in out["models"].items()
+                                     if (a, b) == (learner, name))
+             for learner in iphys.LEARNERS for name in ("base", "invented")}  # fmt: skip
+    assert all(v == [0, 1] for v in inits.values())  # the same initialisations on both sets
+    assert all(m.previous == iphys.LEARNERS[k[0]] for k, m in out["models"].items())
+    # the base models saw the training set alone, the others it and the invented worlds
+    cfg = _Inventor.config
+    base = physics.dataset("iid", cfg["n_train"], cfg["seed"], n_steps=cfg["n_frames"])
+    T = cfg["n_frames"] + 1
+    x = dynamics.inputs(base, np.repeat(np.arange(6), T - 1), np.tile(np.arange(T - 1), 6))
+    mean = {name: out["models"]["one frame", name, 0].net.x_mean.numpy()
+            for name in ("base", "invented")}  # fmt: skip
+    assert np.allclose(mean["base"], x.mean(0), atol=1e-5)
+    assert not np.allclose(mean["invented"], x.mean(0), atol=1e-3)
+
+    data = physics.dataset("iid", 4, 9, n_steps=8)
+    own = iphys.carry_back(_Inventor(), rules, ("gravity is 14",), 2, 0, 0.1, 1, {"mine": data})
+    assert {s for *_, s in own["error"]} == {"mine"} and own["overlap"] == {"mine": 0}
     with pytest.raises(ValueError, match="n_inits"):
         iphys.carry_back(_Inventor(), rules, ("gravity is 14",), 2, 0, 0.1, 0)
+
+
+def test_carry_verdict_names_what_is_gained_and_lost():
+    assert iphys.carry_verdict({"iid": 1.3, "moon": 1.05, "jupiter": 0.5}) == (
+        "gains on jupiter, loses on iid: a trade"
+    )
+    assert iphys.carry_verdict({"iid": 0.95, "jupiter": 0.8}) == "gains on jupiter"
+    assert iphys.carry_verdict({"iid": 1.2, "jupiter": 1.5}) == "loses on iid and jupiter"
+    assert iphys.carry_verdict({"iid": 1.2, "moon": 1.3, "near": 0.7, "jupiter": 1.1}) == (
+        "gains on near, loses on iid, moon and jupiter: a trade"
+    )
+    assert iphys.carry_verdict({"iid": 1.0}) == "neither gains nor loses on any split"
+    assert iphys.carry_verdict({"iid": float("nan"), "moon": 0.5}) == (
+        "gains on moon (no finite error on iid)"
+    )
+    assert iphys.carry_verdict({"iid": 1.05}, margin=0.01) == "loses on iid"
 
 
 def test_physics_parser():

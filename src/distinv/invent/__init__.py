@@ -49,6 +49,11 @@ CRITIC_CHECK = ("no small", "no x5", "no y7", "no ellipses")
 # gravity within CARRY_MARGIN of a test split's, and none varies gravity in time.
 CARRY = ("gravity is 14", "gravity is 17", "gravity is 20")
 CARRY_MARGIN = 0.10
+# The carry-back's development analog (`invent.physics.development_analog`): invented worlds under
+# these requests, the learners' error at gravity CARRY_DEV_AT from fresh starts; no test split.
+CARRY_DEV = ("gravity is 14", "gravity is 17")
+CARRY_DEV_AT = 20.0
+CARRY_DEV_N = (300, 1000)  # the invented trajectories per request it compared
 
 
 def world_class(world: str):
@@ -70,5 +75,6 @@ def for_world(world: str, sources: str = "auto", **options):
     return world_class(world)(sources=sources, **options)
 
 
-__all__ = ["CARRY", "CARRY_MARGIN", "CHAPTERS", "CRITIC_CHECK", "DEV", "TEST", "WORLDS", "Check",
-           "Critic", "Grade", "auroc", "for_world", "mmd", "world_class"]  # fmt: skip
+__all__ = ["CARRY", "CARRY_DEV", "CARRY_DEV_AT", "CARRY_DEV_N", "CARRY_MARGIN", "CHAPTERS",
+           "CRITIC_CHECK", "DEV", "TEST", "WORLDS", "Check", "Critic", "Grade", "auroc",
+           "for_world", "mmd", "world_class"]  # fmt: skip

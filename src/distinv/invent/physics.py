@@ -363,6 +363,8 @@ def overlap(invented: physics.Trajectories, tests: dict[str, physics.Trajectorie
 
 
 LEARNERS = {"one frame": False, "two frames": True}  # the blind step model; reads the previous?
+RATIO_MARGIN = 0.1  # a split is gained or lost when its error moves by more than this fraction
+DEV_STARTS = 777  # the seed of the development analog's starting states (no test split's)
 
 
 def carry_back(inv: PhysicsInventor, rules: Laws, requests, n_per: int, seed: int,
@@ -370,13 +372,14 @@ def carry_back(inv: PhysicsInventor, rules: Laws, requests, n_per: int, seed: in
     """The insight carried back: blind step models (no laws) trained with the recipe of
     06_physics (the same steps and batches) on its training set alone and on it plus invented
     worlds (the learned simulator's trajectories under each request), from `n_inits`
-    initialisations each; their rollout errors on `tests` (default: the paired test splits of
-    06_physics). Two learners: the chapter's blind model, which reads one frame and so cannot
-    see gravity, and the same model also reading the frame before (`LEARNERS`).
+    initialisations each, the same ones on both data sets; their rollout errors on `tests`
+    (default: the paired test splits of 06_physics). Two learners: the chapter's blind model,
+    which reads one frame and so cannot see gravity, and the same model also reading the frame
+    before (`LEARNERS`).
 
     Returns "error" {(learner, "base" | "invented", split): mean error over the initialisations},
-    "errors" (the same, one per initialisation), "overlap" (invented trajectories near a test
-    split, see `overlap`) and counts."""
+    "errors" (the same, one per initialisation), "models" {(learner, "base" | "invented", init)},
+    "overlap" (invented trajectories near a test split, see `overlap`) and counts."""
     if n_inits < 1:
         raise ValueError(f"n_inits must be >= 1, got {n_inits}")
     cfg = inv.config
@@ -394,12 +397,45 @@ def carry_back(inv: PhysicsInventor, rules: Laws, requests, n_per: int, seed: in
                 for learner, previous in LEARNERS.items() for k in inits}  # fmt: skip
         models.update(dynamics.fit_all(todo, data)[0])
     errors = {}
-    for (learner, name, _), m in models.items():
-        for split, t in tests.items():
-            pred = m.rollout(t, cfg["observe"], cfg["horizon"])
-            true = t.states[:, cfg["observe"] : cfg["observe"] + cfg["horizon"] + 1]
-            e = float(dynamics.position_mse(pred, true, t.present).mean())
+    for split, t in tests.items():
+        done = dynamics.evaluate(models, t, cfg["observe"], cfg["horizon"])
+        for learner, name, k in models:  # in the order of the initialisations
+            e = float(done[learner, name, k]["mse"].mean())
             errors.setdefault((learner, name, split), []).append(e)
     return {"error": {k: float(np.mean(v)) for k, v in errors.items()}, "errors": errors,
-            "overlap": overlap(invented, tests, margin), "n_invented": len(invented),
-            "n_asked": n_per * len(requests), "n_base": len(base), "n_inits": n_inits}  # fmt: skip
+            "models": models, "overlap": overlap(invented, tests, margin),
+            "n_invented": len(invented), "n_asked": n_per * len(requests), "n_base": len(base),
+            "n_inits": n_inits}  # fmt: skip
+
+
+def development_analog(inv: PhysicsInventor, rules: Laws, n_per: int, seed: int,
+                       n_inits: int = 3, n: int = 1000) -> dict:  # fmt: skip
+    """The carry-back on a development analog that touches no test split: invented worlds under
+    `invent.CARRY_DEV`, errors on `n` fresh training-range starts (seed `DEV_STARTS`) under their
+    own laws ("training range") and with gravity `invent.CARRY_DEV_AT` ("beyond"); the rest as
+    `carry_back`. How the chapter's number of invented trajectories per request was chosen."""
+    from distinv import invent
+
+    cfg = inv.config
+    starts_ = physics.dataset("iid", n, DEV_STARTS, n_steps=cfg["observe"] + cfg["horizon"])
+    beyond = starts_.rerun([replace(w, gravity=invent.CARRY_DEV_AT) for w in starts_.worlds])
+    return carry_back(inv, rules, invent.CARRY_DEV, n_per, seed, invent.CARRY_MARGIN, n_inits,
+                      {"training range": starts_, "beyond": beyond})  # fmt: skip
+
+
+def carry_verdict(ratios: dict[str, float], margin: float = RATIO_MARGIN) -> str:
+    """Where one learner's error with invented worlds is more than `margin` lower (gains) or
+    higher (loses) than without them, from {split: ratio}; a phrase such as "gains on jupiter,
+    loses on iid and moon: a trade"."""
+    gains = [s for s, r in ratios.items() if r <= 1 - margin]
+    loses = [s for s, r in ratios.items() if r >= 1 + margin]
+    unknown = [s for s, r in ratios.items() if not np.isfinite(r)]
+    parts = [f"{how} on {_listed(ss)}" for how, ss in (("gains", gains), ("loses", loses)) if ss]
+    text = ", ".join(parts) or "neither gains nor loses on any split"
+    if gains and loses:
+        text += ": a trade"
+    return text + (f" (no finite error on {_listed(unknown)})" if unknown else "")
+
+
+def _listed(words: list[str]) -> str:
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
