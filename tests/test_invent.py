@@ -110,6 +110,16 @@ def test_carry_back_trains_both_learners_from_each_initialisation_on_both_data_s
         iphys.carry_back(_Inventor(), rules, ("gravity is 14",), 2, 0, 0.1, 0)
 
 
+def test_the_development_analog_judges_beyond_its_invented_worlds_on_fresh_starts():
+    rules = iphys.Laws(np.tile([5.0, 0.1, 0.8, 0.05], (4, 1)))
+    out = iphys.development_analog(_Inventor(), rules, 2, 0, n_inits=1, n=4)
+    assert {s for *_, s in out["error"]} == {"training range", "beyond"}
+    assert out["overlap"] == {"training range": 0, "beyond": 0}  # no invented world is judged
+    assert out["n_invented"] == 2 * len(invent.CARRY_DEV)
+    e = out["error"]  # the same starts, another gravity
+    assert e["one frame", "base", "beyond"] != e["one frame", "base", "training range"]
+
+
 def test_carry_verdict_names_what_is_gained_and_lost():
     assert iphys.carry_verdict({"iid": 1.3, "moon": 1.05, "jupiter": 0.5}) == (
         "gains on jupiter, loses on iid: a trade"
