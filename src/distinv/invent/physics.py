@@ -374,7 +374,7 @@ def carry_back(inv: PhysicsInventor, rules: Laws, requests, n_per: int, seed: in
     worlds (the learned simulator's trajectories under each request), from `n_inits`
     initialisations each, the same ones on both data sets; their rollout errors on `tests`
     (default: the paired test splits of 06_physics). Two learners: the chapter's blind model,
-    which reads one frame and so cannot see gravity, and the same model also reading the frame
+    which reads one frame and so can hardly see gravity, and the same model also reading the frame
     before (`LEARNERS`).
 
     Returns "error" {(learner, "base" | "invented", split): mean error over the initialisations},
