@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from distinv import artifacts, physics
+from distinv import artifacts, invent, physics
 from distinv.invent.common import Check, Critic, Grade, auroc, clauses, mmd, one_line
 from distinv.physics import dynamics
 from distinv.physics.dynamics import LAWS
@@ -414,8 +414,6 @@ def development_analog(inv: PhysicsInventor, rules: Laws, n_per: int, seed: int,
     `invent.CARRY_DEV`, errors on `n` fresh training-range starts (seed `DEV_STARTS`) under their
     own laws ("training range") and with gravity `invent.CARRY_DEV_AT` ("beyond"); the rest as
     `carry_back`. How the chapter's number of invented trajectories per request was chosen."""
-    from distinv import invent
-
     cfg = inv.config
     starts_ = physics.dataset("iid", n, DEV_STARTS, n_steps=cfg["observe"] + cfg["horizon"])
     beyond = starts_.rerun([replace(w, gravity=invent.CARRY_DEV_AT) for w in starts_.worlds])
