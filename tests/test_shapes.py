@@ -251,7 +251,63 @@ def test_star_equals_joint_where_the_factors_add_and_guidance_is_classifier_free
     x0 = ((z - (1 - a0).sqrt() * eps) / a0.sqrt()).clamp(-st.X0_CLIP, st.X0_CLIP)
     with torch.no_grad():
         want = models.to_images(dif.ae.decoder(a1.sqrt() * x0 + (1 - a1).sqrt() * eps))
+        for spacing in st.SPACINGS:  # one step runs from t=1 to t=0 on either spacing
+            got = dif.generate(far, 5, g, 1, sampler="star", solver="ddim", spacing=spacing)
+            assert np.allclose(got, want, atol=1e-4)
+        # DPM-Solver++'s first step, in log-SNR form: the same step unless x0 was clipped
+        h = models.log_snr(torch.tensor(0.0)) - models.log_snr(torch.tensor(1.0))
+        z_dpm = ((1 - a1) / (1 - a0)).sqrt() * z - a1.sqrt() * torch.expm1(-h) * x0
+        want = models.to_images(dif.ae.decoder(z_dpm))
     assert np.allclose(dif.generate(far, 5, g, 1, sampler="star"), want, atol=1e-4)
+
+
+def _gaussian_eps(var: float):
+    """The exact noise estimate when clean latents are N(0, var): E[eps | z_t]."""
+
+    def eps_of(z, t):
+        a = models.alpha_bar(t)
+        return (1 - a).sqrt() * z / (a * var + 1 - a)
+
+    return eps_of
+
+
+def test_solvers_converge_to_the_exact_flow_at_their_order():
+    # For Gaussian latents the probability-flow ODE keeps z_t / std(z_t): its end is known exactly.
+    z1 = torch.randn(200, models.LATENT, 8, 8, generator=torch.Generator().manual_seed(0))
+    for var in (0.25, 4.0):
+        a1, a0 = models.alpha_bar(torch.tensor(1.0)), models.alpha_bar(torch.tensor(0.0))
+        exact = z1 * ((a0 * var + 1 - a0) / (a1 * var + 1 - a1)).sqrt()
+
+        def err(solver, steps, var=var, exact=exact):
+            z = st.solve(_gaussian_eps(var), z1, st._times(steps, "log_snr"), solver)
+            return float((z - exact).norm() / exact.norm())
+
+        assert err("dpm2m", 40) < 0.005 and err("dpm2m", 20) / err("dpm2m", 40) > 3  # 2nd order
+        assert 1.7 < err("ddim", 20) / err("ddim", 40) < 2.3  # first order
+        assert err("dpm2m", 10) < err("ddim", 10) / 3
+
+
+def test_step_times_are_uniform_in_time_or_in_log_snr():
+    t = st._times(8, "time")
+    assert torch.allclose(t, torch.linspace(1, 0, 9))
+    t = st._times(8, "log_snr")
+    assert t[0] == 1 and t[-1] == 0 and bool((t[1:] < t[:-1]).all())
+    gaps = models.log_snr(t[1:]) - models.log_snr(t[:-1])
+    assert torch.allclose(gaps, gaps.mean().expand(8), rtol=1e-3), gaps
+    lam = torch.linspace(-4, 4, 9)
+    assert torch.allclose(models.log_snr(models.time_of(lam)), lam, atol=1e-4)
+
+
+def test_generate_refuses_unknown_solver_spacing_and_steps():
+    X, F = shapes.sample(rules.distribution(rules.BASE_RULES, max_distance=1), 16, 0)
+    ae, _ = st.train_autoencoder(X, 1, 0, batch=8)
+    dif = st.train_diffusion(ae, X, F, 1, 0, batch=8)
+    for kwargs, msg in (({"solver": "euler"}, "solver must be one of dpm2m, ddim; got 'euler'"),
+                        ({"spacing": "karras"}, "spacing must be one of log_snr, time"),
+                        ({"steps": 0}, "steps must be a positive integer; got 0"),
+                        ({"steps": 2.5}, "steps must be a positive integer")):  # fmt: skip
+        with pytest.raises(ValueError, match=msg):
+            dif.generate(F[:2], 0, **kwargs)
 
 
 def test_star_terms_change_one_factor_of_the_base_each():

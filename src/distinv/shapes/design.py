@@ -76,7 +76,7 @@ def leave_out(oracle, local: bool, seed: int, n: int = 12000, steps: int = 800,
 
 
 def sampler_check(oracle, seed: int, n: int = 12000, ae_steps: int = 800, steps: int = 3000,
-                  per_combo: int = 10, guidance: float = 2.0, sample_steps: int = 50,
+                  per_combo: int = 10, guidance: float = 2.0, sample_steps: int = 10,
                   latent_noise: float = LATENT_NOISE) -> dict:  # fmt: skip
     """Product accuracy on the development split: {'validation', 'star d2', 'joint d2',
     'star d3', 'joint d3'}, with the chapter's recipe (its learning rates and batch).

@@ -199,6 +199,18 @@ def alpha_bar(t: torch.Tensor) -> torch.Tensor:
     return (torch.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2).clamp(min=1e-4)
 
 
+def log_snr(t: torch.Tensor) -> torch.Tensor:
+    """log(signal / noise standard deviation) at time t: 0.5 log(a / (1 - a)), a = alpha_bar(t)."""
+    a = alpha_bar(t)
+    return 0.5 * (a.log() - (1 - a).log())
+
+
+def time_of(lam: torch.Tensor) -> torch.Tensor:
+    """The time at which `log_snr` is lam (the cosine schedule inverted; above about t = 0.994,
+    where alpha_bar is clamped, every time has the same log-SNR, and the smallest is returned)."""
+    return (torch.atan(torch.exp(-lam)) / (math.pi / 2) * 1.008 - 0.008).clamp(0, 1)
+
+
 def one_hot(factors: torch.Tensor) -> torch.Tensor:
     """Concatenated one-hot codes of each factor: (N, sum(CARD))."""
     return torch.cat([F.one_hot(factors[:, j], c).float() for j, c in enumerate(world.CARD)], 1)
