@@ -414,3 +414,27 @@ def test_world_class_and_cli(capsys, tmp_path):
     assert main(["invent", "shapes", "hearts are blue", "--sources", str(tmp_path)]) == 2
     assert "no finished run of 09_shapes" in capsys.readouterr().err
     assert main(["invent", "language"]) == 2
+
+
+def test_shapes_inventor_samples_the_way_the_saved_run_did(monkeypatch):
+    from distinv.shapes import models
+    from distinv.shapes import train as st
+
+    calls = []
+
+    class Spy:
+        def generate(self, factors, seed, guidance, steps, **kwargs):
+            calls.append((guidance, steps, kwargs))
+            return np.zeros((len(factors), 32, 32, 3), np.float32)
+
+    base = {"oracle": models.Oracle().eval(), "diffusion": Spy(), "guidance": 2.0,
+            "sample_steps": 7, "sampler": "star", "cvae": None, "temperature": 1.0}  # fmt: skip
+    F = st.uniform_cells(2, 0)
+    for extra, want in (
+        ({"solver": "dpm2m", "spacing": "log_snr"}, ("dpm2m", "log_snr")),
+        ({}, ("ddim", "time")),
+    ):  # a run saved before the solver was a setting
+        monkeypatch.setattr(ishapes.artifacts, "load", lambda *a, extra=extra: base | extra)
+        inv = ishapes.ShapesInventor(n_critic=16, critic_steps=1).fit()
+        inv.makers["latent_diffusion"](F, 3)
+        assert calls[-1] == (2.0, 7, {"sampler": "star", "solver": want[0], "spacing": want[1]})

@@ -287,6 +287,26 @@ def test_solvers_converge_to_the_exact_flow_at_their_order():
         assert err("dpm2m", 10) < err("ddim", 10) / 3
 
 
+def test_dpm2m_second_step_by_hand_on_uneven_steps():
+    # Lu et al. 2022, DPM-Solver++(2M) in its own notation, on steps of unequal log-SNR (r != 1)
+    z = torch.randn(5, models.LATENT, 8, 8, generator=torch.Generator().manual_seed(1))
+    eps_of, ts = _gaussian_eps(2.0), torch.tensor([1.0, 0.6, 0.5])
+    alpha = [models.alpha_bar(t).sqrt() for t in ts]
+    sigma = [(1 - models.alpha_bar(t)).sqrt() for t in ts]
+    lam = [(a / s).log() for a, s in zip(alpha, sigma, strict=True)]
+    x0 = [(z - sigma[0] * eps_of(z, ts[0])) / alpha[0]]
+    h1, h2 = lam[1] - lam[0], lam[2] - lam[1]
+    z1 = sigma[1] / sigma[0] * z - alpha[1] * torch.expm1(-h1) * x0[0]
+    x0.append((z1 - sigma[1] * eps_of(z1, ts[1])) / alpha[1])
+    r = h1 / h2
+    d = (1 + 1 / (2 * r)) * x0[1] - 1 / (2 * r) * x0[0]
+    z2 = sigma[2] / sigma[1] * z1 - alpha[2] * torch.expm1(-h2) * d
+    assert abs(float(r) - 1) > 0.3  # the steps are uneven enough to test r
+    assert torch.allclose(st.solve(eps_of, z, ts), z2, atol=1e-5)
+    with pytest.raises(ValueError, match="solver must be one of dpm2m, ddim; got 'rk4'"):
+        st.solve(eps_of, z, ts, "rk4")
+
+
 def test_step_times_are_uniform_in_time_or_in_log_snr():
     t = st._times(8, "time")
     assert torch.allclose(t, torch.linspace(1, 0, 9))
@@ -305,7 +325,8 @@ def test_generate_refuses_unknown_solver_spacing_and_steps():
     for kwargs, msg in (({"solver": "euler"}, "solver must be one of dpm2m, ddim; got 'euler'"),
                         ({"spacing": "karras"}, "spacing must be one of log_snr, time"),
                         ({"steps": 0}, "steps must be a positive integer; got 0"),
-                        ({"steps": 2.5}, "steps must be a positive integer")):  # fmt: skip
+                        ({"steps": 2.5}, "steps must be a positive integer"),
+                        ({"steps": True}, "steps must be a positive integer")):  # fmt: skip
         with pytest.raises(ValueError, match=msg):
             dif.generate(F[:2], 0, **kwargs)
 

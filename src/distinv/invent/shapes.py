@@ -138,7 +138,10 @@ class ShapesInventor:
         self.oracle = saved["oracle"]
         d, g, k = saved["diffusion"], saved["guidance"], saved["sample_steps"]
         c, t, how = saved["cvae"], saved["temperature"], saved["sampler"]
-        self.makers = {"latent_diffusion": lambda F, s: d.generate(F, s, g, k, sampler=how),
+        # runs saved before the solver was a setting sampled with DDIM, steps uniform in time
+        solver, spacing = saved.get("solver", "ddim"), saved.get("spacing", "time")
+        self.makers = {"latent_diffusion": lambda F, s: d.generate(F, s, g, k, sampler=how,
+                                                                   solver=solver, spacing=spacing),
                        "cvae": lambda F, s: c.generate(F, s, temperature=t)}  # fmt: skip
         banned = {str(r) for q in self.held_out for r in R.parse(q) if r.per_sample}
         rng = np.random.default_rng([self.seed, 1])

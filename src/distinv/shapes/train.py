@@ -134,9 +134,10 @@ class Diffusion:
 
         solver="dpm2m" is DPM-Solver++(2M) (Lu et al. 2022; one network evaluation per step, the
         previous step's clean-latent estimate for a second-order update); solver="ddim" is DDIM
-        with eta 0, its first-order form. spacing="log_snr" places the steps uniformly in log
-        signal-to-noise ratio (`models.log_snr`), spacing="time" uniformly in t, where the cosine
-        schedule's noisiest stretch gets few steps.
+        with eta 0 (its first-order form where the clean-latent estimate is not clipped).
+        spacing="log_snr" places the steps uniformly in log signal-to-noise ratio
+        (`models.log_snr`), spacing="time" uniformly in t, where the cosine schedule's noisiest
+        stretch gets few steps.
 
         sampler="joint" asks the denoiser for all five factors at once. sampler="star" composes
         the estimate from the training split's own combinations: the estimate for the base
@@ -146,11 +147,10 @@ class Diffusion:
         two are the same estimate; for a combination never seen, "star" never asks about one.
         `base` is the split's base (shape, hue, scale): the chapter's, unless the denoiser was
         trained on a split around another (`distinv.shapes.design.sampler_check`)."""
-        for name, value, allowed in (("sampler", sampler, SAMPLERS), ("solver", solver, SOLVERS),
-                                     ("spacing", spacing, SPACINGS)):  # fmt: skip
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-        if not (isinstance(steps, (int, np.integer)) and steps >= 1):
+        check_choice("sampler", sampler, SAMPLERS)
+        check_choice("solver", solver, SOLVERS)
+        check_choice("spacing", spacing, SPACINGS)
+        if isinstance(steps, bool) or not (isinstance(steps, (int, np.integer)) and steps >= 1):
             raise ValueError(f"steps must be a positive integer; got {steps!r}")
         ts = _times(steps, spacing)
         _base(base)  # a bad base fails here, whichever the sampler
@@ -184,10 +184,18 @@ SOLVERS = ("dpm2m", "ddim")
 SPACINGS = ("log_snr", "time")
 
 
+def check_choice(name: str, value, allowed) -> None:
+    """A one-line ValueError unless value is one of `allowed`."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
 def solve(eps_of, z: torch.Tensor, ts: torch.Tensor, solver: str = "dpm2m") -> torch.Tensor:
     """The probability-flow ODE integrated from latents z at time ts[0] through ts to ts[-1];
     eps_of(z, t) is the noise estimate. The clean-latent estimate of each step is clipped to
-    X0_CLIP. solver: "dpm2m" (DPM-Solver++(2M)) or "ddim" (its first-order form)."""
+    X0_CLIP. solver: "dpm2m" (DPM-Solver++(2M)) or "ddim" (its first-order form where nothing
+    is clipped)."""
+    check_choice("solver", solver, SOLVERS)
     x0_before = h_before = None
     for t, t_next in zip(ts[:-1], ts[1:], strict=True):
         eps = eps_of(z, t)
