@@ -180,8 +180,8 @@ class Diffusion:
 
 
 SAMPLERS = ("joint", "star")
-SOLVERS = ("dpm2m", "ddim")
-SPACINGS = ("log_snr", "time")
+SOLVERS = {"dpm2m": "DPM-Solver++(2M) (Lu et al. 2022)", "ddim": "DDIM"}  # name -> what it is
+SPACINGS = {"log_snr": "log signal-to-noise ratio", "time": "time"}  # steps uniform in ...
 
 
 def check_choice(name: str, value, allowed) -> None:
