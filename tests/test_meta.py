@@ -197,9 +197,55 @@ def test_recipe_refuses_bad_values():
         mt.Recipe("scan", steps=0)
 
 
-@pytest.fixture(scope="module")
-def tiny_checkpoint(tmp_path_factory):
-    return mt.train(mt.Recipe("grammar", **TINY), tmp_path_factory.mktemp("meta"))
+@pytest.fixture(scope="module", params=[False, True], ids=["study-copy", "query-pointer"])
+def tiny_checkpoint(request, tmp_path_factory):
+    recipe = mt.Recipe("grammar", point=request.param, **TINY)
+    return mt.train(recipe, tmp_path_factory.mktemp("meta"))
+
+
+def test_query_pointer_needs_the_copy_pointer():
+    with pytest.raises(ValueError, match="needs copy=True"):
+        mt.config("grammar", copy=False, point=True)
+
+
+@torch.no_grad()
+def test_query_pointer_copies_the_meaning_of_the_word_it_aims_at():
+    """With the gate shut on the vocabulary, the probability of a symbol at an output position is,
+    summed over the query's words, the pointer's weight on the word times the weight of that
+    symbol's study tokens in the word's look-up (computed here one term at a time)."""
+    torch.manual_seed(3)
+    model = mt.MetaTransformer(mt.config("grammar", d_model=16, layers=1, point=True)).eval()
+    model.gate.weight.zero_()
+    model.gate.bias.fill_(-50.0)  # every output from the copy
+    study = [("w0", "s0"), ("w1", "s1"), ("w2 w0", "s0 s2 s0")]
+    memory, mask, copyable = model.encode_study([study])
+    # beside a longer query, so that this query's arrow and outputs lie among the other's words
+    rows = [model.ids("w0 w2 w1 -> s0 s1".split()), model.ids("w0 w2 w1 w0 w2 -> s0".split())]
+    seq = torch.zeros(2, 7, dtype=torch.long)
+    for i, r in enumerate(rows):
+        seq[i, : len(r)] = torch.tensor(r)
+    mem = model._expand((memory, mask, copyable), [2])
+    h = model.norm(model.hidden(memory, mask, seq, mem[3]))[0]
+    d = h.shape[-1]
+    logp = model.log_probs(mem, seq)[0]
+    tokens = copyable[0].tolist()
+    for t in range(3, len(rows[0])):  # from the arrow on
+        expected = torch.zeros(len(model.cfg.vocab))
+        aims = torch.softmax(
+            torch.stack([model.point_q(h[t]) @ model.point_k(h[j]) / d**0.5 for j in range(3)]), 0
+        )
+        for j in range(3):  # the query's words
+            scores = torch.tensor(
+                [
+                    model.copy_q(h[j]) @ model.copy_k(memory[0, m]) / d**0.5
+                    if tok
+                    else float("-inf")
+                    for m, tok in enumerate(tokens)
+                ]
+            )
+            for m, w in enumerate(torch.softmax(scores, 0)):
+                expected[tokens[m]] += aims[j] * w
+        assert torch.allclose(logp[t].exp(), expected + 1e-9, atol=1e-5)
 
 
 def test_solve_maps_words_and_back(tiny_checkpoint):

@@ -35,6 +35,11 @@ class MetaConfig:
     ff: int = 128
     max_len: int = 64  # longest side of a study example, longest query + output
     copy: bool = True  # a pointer that copies an output-side study token (the ablation: False)
+    point: bool = False  # copy through a pointer over the query's own words (see log_probs_of)
+
+    def __post_init__(self):
+        if self.point and not self.copy:
+            raise ValueError("point copies through the copy pointer: it needs copy=True")
 
     @property
     def vocab(self) -> tuple[str, ...]:
@@ -73,6 +78,8 @@ class MetaTransformer(nn.Module):
         self.norm = nn.LayerNorm(d)
         self.out = nn.Linear(d, len(cfg.vocab))
         self.copy_q, self.copy_k, self.gate = nn.Linear(d, d), nn.Linear(d, d), nn.Linear(d, 1)
+        if cfg.point:
+            self.point_q, self.point_k = nn.Linear(d, d), nn.Linear(d, d)
 
     def ids(self, words: list[str]) -> list[int]:
         if len(words) > self.cfg.max_len:
@@ -177,27 +184,49 @@ class MetaTransformer(nn.Module):
         episodes' memories and the episode each row reads."""
         memory, mask, _, rows = self._rows(mem, len(seq))
         h = self.norm(self.hidden(memory, mask, seq, rows))
+        words = self._query_words(h, seq) if self.cfg.point else None
         if at is not None:  # only at these positions, one per row: (R, V) instead of (R, L, V)
-            return self.log_probs_of(h[torch.arange(len(at)), at].unsqueeze(1), mem).squeeze(1)
-        return self.log_probs_of(h, mem)
+            h_at = h[torch.arange(len(at)), at].unsqueeze(1)
+            return self.log_probs_of(h_at, mem, words).squeeze(1)
+        return self.log_probs_of(h, mem, words)
 
-    def log_probs_of(self, h: torch.Tensor, mem: tuple) -> torch.Tensor:
+    def _query_words(self, h: torch.Tensor, seq: torch.Tensor) -> tuple:
+        """(states, mask) of the query's words: the positions before the arrow."""
+        before = ((seq == self.index[ARROW]).cumsum(1) == 0) & (seq != 0)
+        n = int(before.sum(1).max())
+        return h[:, :n], before[:, :n]
+
+    def log_probs_of(self, h: torch.Tensor, mem: tuple, words: tuple | None = None) -> torch.Tensor:
         """A mixture, weighted by a learned gate, of the vocabulary's softmax and a copy of one
-        output-side study token chosen by attention (the pointer)."""
-        memory, _, copyable, rows = self._rows(mem, len(h))
+        output-side study token chosen by attention (the pointer).
+
+        With `cfg.point` the copy is composed of two attentions: a pointer from the output
+        position over the query's own words (`words`: their states and mask), and, for each query
+        word, a look-up over the output-side study tokens; the copied token is the looked-up
+        meaning of the word pointed at. Both attentions are learned."""
         vocab = F.log_softmax(self.out(h), -1)
         if not self.cfg.copy:
             return vocab
+        copy = self._lexicon(h if words is None else words[0], mem)
+        if words is not None:  # the meaning of the query word pointed at
+            states, real = words
+            aim = self.point_q(h) @ self.point_k(states).transpose(1, 2) / h.shape[-1] ** 0.5
+            aim = torch.softmax(aim.masked_fill(~real.unsqueeze(1), float("-inf")), -1)
+            copy = aim @ copy  # (R, L, Lq) @ (R, Lq, V)
+        gate = torch.sigmoid(self.gate(h))
+        return torch.log(gate * vocab.exp() + (1 - gate) * copy + 1e-9)
+
+    def _lexicon(self, h: torch.Tensor, mem: tuple) -> torch.Tensor:
+        """(R, L, V): at each position, the output-side study token its attention copies."""
+        memory, _, copyable, rows = self._rows(mem, len(h))
         keys = self.copy_k(memory)[rows]  # projected once per episode
         copyable = copyable[rows]
         scores = self.copy_q(h) @ keys.transpose(1, 2) / h.shape[-1] ** 0.5
         scores = scores.masked_fill((copyable == 0).unsqueeze(1), float("-inf"))
         attend = torch.softmax(scores, -1).nan_to_num(0.0)  # (R, L, M)
-        copy = torch.zeros_like(vocab).scatter_add_(
-            2, copyable.unsqueeze(1).expand(-1, h.shape[1], -1), attend
+        return torch.zeros(*attend.shape[:2], len(self.cfg.vocab)).scatter_add_(
+            2, copyable.unsqueeze(1).expand(-1, attend.shape[1], -1), attend
         )
-        gate = torch.sigmoid(self.gate(h))
-        return torch.log(gate * vocab.exp() + (1 - gate) * copy + 1e-9)
 
     @staticmethod
     def _expand(mem: tuple, counts: list[int]) -> tuple:

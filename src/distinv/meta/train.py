@@ -38,6 +38,7 @@ class Recipe:
     d_model: int = 64
     layers: int = 2  # encoder and decoder each
     copy: bool = True  # the copy pointer (False: the ablation without it)
+    point: bool = False  # copy the meaning of a query word pointed at (MetaConfig.point)
     seed: int = 0
     snapshots: int = 6  # weights kept along the way, for the learning curve
     lookup: float = 0.1  # fraction of the steps whose queries are one word (a look-up)
@@ -50,7 +51,13 @@ class Recipe:
             raise ValueError("need steps >= 1, batch >= 1 and lr > 0")
 
 
-def config(world: str, d_model: int = 64, layers: int = 2, copy: bool = True) -> MetaConfig:
+def config(
+    world: str,
+    d_model: int = 64,
+    layers: int = 2,
+    copy: bool = True,
+    point: bool = False,
+) -> MetaConfig:
     if world == "grammar":
         ins, outs, max_len = grammars.WORDS, grammars.SYMBOLS, 40
     else:
@@ -65,6 +72,7 @@ def config(world: str, d_model: int = 64, layers: int = 2, copy: bool = True) ->
         ff=2 * d_model,
         max_len=max_len,
         copy=copy,
+        point=point,
     )
 
 
@@ -160,7 +168,9 @@ def train(
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     torch.manual_seed(recipe.seed)
-    model = MetaTransformer(config(recipe.world, recipe.d_model, recipe.layers, recipe.copy))
+    model = MetaTransformer(
+        config(recipe.world, recipe.d_model, recipe.layers, recipe.copy, recipe.point)
+    )
     opt = torch.optim.Adam(model.parameters(), lr=recipe.lr)
     state = {"step": 0, "losses": [], "seconds": 0.0, "snapshots": []}
     if partial.is_file():
