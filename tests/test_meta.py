@@ -206,6 +206,25 @@ def tiny_checkpoint(request, tmp_path_factory):
 def test_query_pointer_needs_the_copy_pointer():
     with pytest.raises(ValueError, match="needs copy=True"):
         mt.config("grammar", copy=False, point=True)
+    with pytest.raises(ValueError, match="needs copy=True"):
+        mt.Recipe("grammar", copy=False, point=True)
+
+
+def _pointer_model():
+    """An untrained model with the query pointer whose gate shuts the vocabulary: every output
+    comes from the copy. Its study set, and two queries of different lengths side by side."""
+    torch.manual_seed(3)
+    model = mt.MetaTransformer(mt.config("grammar", d_model=16, layers=1, point=True)).eval()
+    model.gate.weight.zero_()
+    model.gate.bias.fill_(-50.0)
+    study = [("w0", "s0"), ("w1", "s1"), ("w2 w0", "s0 s2 s0")]
+    mem = model._expand(model.encode_study([study]), [2])
+    # side by side, so that the first query's arrow and outputs lie among the second's words
+    rows = [model.ids("w0 w2 w1 -> s0 s1".split()), model.ids("w0 w2 w1 w0 w2 -> s0".split())]
+    seq = torch.zeros(2, 7, dtype=torch.long)
+    for i, r in enumerate(rows):
+        seq[i, : len(r)] = torch.tensor(r)
+    return model, mem, rows, seq
 
 
 @torch.no_grad()
@@ -213,39 +232,60 @@ def test_query_pointer_copies_the_meaning_of_the_word_it_aims_at():
     """With the gate shut on the vocabulary, the probability of a symbol at an output position is,
     summed over the query's words, the pointer's weight on the word times the weight of that
     symbol's study tokens in the word's look-up (computed here one term at a time)."""
-    torch.manual_seed(3)
-    model = mt.MetaTransformer(mt.config("grammar", d_model=16, layers=1, point=True)).eval()
-    model.gate.weight.zero_()
-    model.gate.bias.fill_(-50.0)  # every output from the copy
-    study = [("w0", "s0"), ("w1", "s1"), ("w2 w0", "s0 s2 s0")]
-    memory, mask, copyable = model.encode_study([study])
-    # beside a longer query, so that this query's arrow and outputs lie among the other's words
-    rows = [model.ids("w0 w2 w1 -> s0 s1".split()), model.ids("w0 w2 w1 w0 w2 -> s0".split())]
-    seq = torch.zeros(2, 7, dtype=torch.long)
-    for i, r in enumerate(rows):
-        seq[i, : len(r)] = torch.tensor(r)
-    mem = model._expand((memory, mask, copyable), [2])
-    h = model.norm(model.hidden(memory, mask, seq, mem[3]))[0]
-    d = h.shape[-1]
-    logp = model.log_probs(mem, seq)[0]
+    model, mem, rows, seq = _pointer_model()
+    memory, mask, copyable, owner = mem
+    logp = model.log_probs(mem, seq)
+    states = model.norm(model.hidden(memory, mask, seq, owner))
+    d = states.shape[-1]
     tokens = copyable[0].tolist()
-    for t in range(3, len(rows[0])):  # from the arrow on
-        expected = torch.zeros(len(model.cfg.vocab))
-        aims = torch.softmax(
-            torch.stack([model.point_q(h[t]) @ model.point_k(h[j]) / d**0.5 for j in range(3)]), 0
-        )
-        for j in range(3):  # the query's words
-            scores = torch.tensor(
-                [
-                    model.copy_q(h[j]) @ model.copy_k(memory[0, m]) / d**0.5
-                    if tok
-                    else float("-inf")
-                    for m, tok in enumerate(tokens)
-                ]
+    for r, row in enumerate(rows):
+        h, words = states[r], row.index(model.index["->"])
+        for t in range(words, len(row)):  # from the arrow on
+            expected = torch.zeros(len(model.cfg.vocab))
+            aims = torch.softmax(
+                torch.stack(
+                    [model.point_q(h[t]) @ model.point_k(h[j]) / d**0.5 for j in range(words)]
+                ),
+                0,
             )
-            for m, w in enumerate(torch.softmax(scores, 0)):
-                expected[tokens[m]] += aims[j] * w
-        assert torch.allclose(logp[t].exp(), expected + 1e-9, atol=1e-5)
+            for j in range(words):  # the query's words
+                scores = torch.tensor(
+                    [
+                        model.copy_q(h[j]) @ model.copy_k(memory[0, m]) / d**0.5
+                        if tok
+                        else float("-inf")
+                        for m, tok in enumerate(tokens)
+                    ]
+                )
+                for m, w in enumerate(torch.softmax(scores, 0)):
+                    expected[tokens[m]] += aims[j] * w
+            assert torch.allclose(logp[r, t].exp(), expected + 1e-9, atol=1e-5)
+
+
+@torch.no_grad()
+def test_query_pointer_answers_as_it_scores():
+    """Greedy decoding (one position per row) reads the query's words as scoring does: its
+    log-probabilities at a position are the full pass's, and each answer is, step by step, the
+    argmax of its own teacher-forced log-probabilities over the output symbols and the end."""
+    model, mem, rows, seq = _pointer_model()
+    at = torch.tensor([4, 6])
+    full = model.log_probs(mem, seq)
+    assert torch.allclose(model.log_probs(mem, seq, at=at), full[torch.arange(2), at], atol=1e-6)
+    with pytest.raises(ValueError, match="needs the query's words"):
+        model.log_probs_of(torch.zeros(2, 1, model.cfg.d_model), mem)
+    study = [("w0", "s0"), ("w1", "s1"), ("w2 w0", "s0 s2 s0")]
+    queries = ["w0 w2 w1", "w0 w2 w1 w0 w2"]
+    answers = model.answer(study, queries, max_out=4)
+    allowed = [model.index["<eos>"], *model.ids(list(model.cfg.outputs))]
+    for q, a in zip(queries, answers, strict=True):
+        ids = model.ids(q.split() + ["->"] + a.split())
+        one = model._expand(model.encode_study([study]), [1])
+        lp = model.log_probs(one, torch.tensor([ids]))[0]
+        start = len(q.split())
+        picked = [allowed[int(lp[t, allowed].argmax())] for t in range(start, len(ids))]
+        assert picked[:-1] == ids[start + 1 :]
+        width = max(len(q.split()) for q in queries) + 1 + 4 + 1  # the batch's longest row
+        assert picked[-1] == model.index["<eos>"] or len(ids) == width  # it stopped, or was cut
 
 
 def test_solve_maps_words_and_back(tiny_checkpoint):

@@ -8,8 +8,11 @@ The decoder reads the query, an arrow, and writes the output one symbol at a tim
 while training, greedy at test time), attending to the encoded study examples. Each output symbol
 comes from a mixture, weighted by a learned gate, of a softmax over the vocabulary and a pointer: an
 attention over the output-side tokens of the study examples that copies the token it picks (as in
-pointer-generator networks). It is given no knowledge of any language: token ids, the layout of an
-episode, and the possibility of copying a study output token.
+pointer-generator networks). With `MetaConfig.point` the copy is made in two learned steps: a
+pointer from the output position over the query's own words, and for each query word a look-up of
+its meaning among the study output tokens (given structure: an output symbol may render one query
+word, and a word's copied meaning is one symbol). It is given no knowledge of any language: token
+ids, the layout of an episode, and the possibility of copying a study output token.
 """
 
 from __future__ import annotations
@@ -207,11 +210,14 @@ class MetaTransformer(nn.Module):
         vocab = F.log_softmax(self.out(h), -1)
         if not self.cfg.copy:
             return vocab
+        if self.cfg.point and words is None:
+            raise ValueError("a model with the query pointer needs the query's words")
         copy = self._lexicon(h if words is None else words[0], mem)
         if words is not None:  # the meaning of the query word pointed at
             states, real = words
             aim = self.point_q(h) @ self.point_k(states).transpose(1, 2) / h.shape[-1] ** 0.5
             aim = torch.softmax(aim.masked_fill(~real.unsqueeze(1), float("-inf")), -1)
+            aim = aim.nan_to_num(0.0)  # a query without words: nothing to copy
             copy = aim @ copy  # (R, L, Lq) @ (R, Lq, V)
         gate = torch.sigmoid(self.gate(h))
         return torch.log(gate * vocab.exp() + (1 - gate) * copy + 1e-9)
@@ -224,7 +230,7 @@ class MetaTransformer(nn.Module):
         scores = self.copy_q(h) @ keys.transpose(1, 2) / h.shape[-1] ** 0.5
         scores = scores.masked_fill((copyable == 0).unsqueeze(1), float("-inf"))
         attend = torch.softmax(scores, -1).nan_to_num(0.0)  # (R, L, M)
-        return torch.zeros(*attend.shape[:2], len(self.cfg.vocab)).scatter_add_(
+        return attend.new_zeros(*attend.shape[:2], len(self.cfg.vocab)).scatter_add_(
             2, copyable.unsqueeze(1).expand(-1, attend.shape[1], -1), attend
         )
 
