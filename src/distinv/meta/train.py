@@ -49,8 +49,9 @@ class Recipe:
             raise ValueError(f"unknown world {self.world!r}; known: {', '.join(WORLDS)}")
         if self.steps < 1 or self.batch < 1 or self.lr <= 0:
             raise ValueError("need steps >= 1, batch >= 1 and lr > 0")
-        if self.point and not self.copy:
-            raise ValueError("point copies through the copy pointer: it needs copy=True")
+        config(
+            self.world, copy=self.copy, point=self.point
+        )  # MetaConfig refuses what it cannot build
 
 
 def config(
