@@ -346,6 +346,55 @@ def test_queries_read_their_episode_memory(tiny_checkpoint):
     assert not torch.allclose(shared, model.log_probs(swapped, seq), atol=1e-3)
     with pytest.raises(ValueError, match="3 episode memories for 8 rows"):
         model.log_probs(mem, seq)
+    order = torch.tensor([5, 0, 3, 7, 1, 6, 2, 4])  # rows out of their episodes' order
+    mixed = (*mem, torch.tensor([0, 0, 0, 1, 2, 2, 2, 2])[order])
+    assert torch.allclose(shared[order], model.log_probs(mixed, seq[order]), atol=1e-5)
+
+
+@torch.no_grad()
+def test_study_memory_is_each_example_encoded_alone_end_to_end(tiny_checkpoint):
+    """An episode's memory holds each study example's encoding (the example read on its own, no
+    padding) one after another, then padding up to the longest episode's; copyable ids are the
+    output-side tokens."""
+    model, _ = mt.load(tiny_checkpoint)
+    studies = [[("w0 w1", "s0 s1 s0"), ("w2", "s2")], [("w1", "s1")]]
+    memory, mask, copyable = model.encode_study(studies)
+    for b, study in enumerate(studies):
+        states, ids, outs = [], [], []
+        for inp, out in study:
+            words, symbols = inp.split() + ["->"], out.split()
+            tok = torch.tensor([model.ids(words + symbols)])
+            pos = torch.tensor([list(range(len(words))) + list(range(len(symbols)))])
+            side = torch.tensor([[0] * len(words) + [1] * len(symbols)])
+            x = model.tok(tok) + model.pos(pos) + model.side(side)
+            states.append(model.encoder(x)[0])
+            ids += tok[0].tolist()
+            outs += [0] * len(words) + model.ids(symbols)
+        n = len(ids)
+        assert torch.allclose(memory[b, :n], torch.cat(states), atol=1e-5)
+        assert not mask[b, :n].any() and mask[b, n:].all()
+        assert copyable[b, :n].tolist() == outs and not copyable[b, n:].any()
+    assert memory.shape[1] == 6 + 3  # the longest episode, end to end: no padding inside
+
+
+@torch.no_grad()
+def test_episodes_with_as_many_queries_each_read_their_memory(tiny_checkpoint):
+    """Training's layout (every episode as many queries, in order) takes a shortcut; it gives the
+    same log-probabilities as the rows in another order."""
+    model, _ = mt.load(tiny_checkpoint)
+    rng = random.Random(6)
+    eps = [gr.episode(gr.sample_grammar(rng), rng, n_query=2) for _ in range(3)]
+    jobs = [(list(e.study), list(e.queries)) for e in eps]
+    shared, rows = _log_probs(model, jobs)
+    mem = model.encode_study([s for s, _ in jobs])
+    seq = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)
+    for i, r in enumerate(rows):
+        seq[i, : len(r)] = torch.tensor(r)
+    order = torch.tensor([3, 0, 5, 1, 4, 2])
+    mixed = (*mem, torch.tensor([0, 0, 1, 1, 2, 2])[order])
+    assert torch.allclose(shared[order], model.log_probs(mixed, seq[order]), atol=1e-5)
+    swapped = (*mem, torch.tensor([1, 1, 0, 0, 2, 2]))  # in order, but the wrong episodes
+    assert not torch.allclose(shared, model.log_probs(swapped, seq), atol=1e-3)
 
 
 @torch.no_grad()

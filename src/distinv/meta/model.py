@@ -3,7 +3,8 @@ and answers all its queries against them.
 
 The encoder reads each study example on its own; each token carries its own embedding, its
 position inside its side of the example and which side (input or output) it is on. An episode's
-encoded examples are then laid side by side as the memory its queries attend to.
+encoded examples are then laid end to end (padding dropped) as the memory its queries attend to;
+the queries of one episode read it together, in one attention product.
 The decoder reads the query, an arrow, and writes the output one symbol at a time (teacher forcing
 while training, greedy at test time), attending to the encoded study examples. Each output symbol
 comes from a mixture, weighted by a learned gate, of a softmax over the vocabulary and a pointer: an
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -47,6 +49,35 @@ class MetaConfig:
     @property
     def vocab(self) -> tuple[str, ...]:
         return (*SPECIALS, *self.inputs, *self.outputs)
+
+
+class _Group:
+    """Rows (queries) laid out by the episode they read: `pack` puts row r at slot
+    (rows[r], its rank among that episode's rows) of a tensor padded to the most rows of any
+    episode, so that an episode's rows attend to its memory in one product; `unpack` reads the
+    rows back in their order."""
+
+    def __init__(self, rows: torch.Tensor, episodes: int):
+        counts = torch.bincount(rows, minlength=episodes)
+        order = torch.argsort(rows, stable=True)
+        first = torch.cumsum(counts, 0) - counts
+        self.slot = torch.empty_like(rows)
+        self.slot[order] = torch.arange(len(rows)) - first[rows[order]]
+        self.rows, self.shape = rows, (episodes, int(counts.max()) if len(rows) else 0)
+        n = self.shape[1]  # in order with every episode full (training): a reshape will do
+        self.full = len(rows) == episodes * n and torch.equal(rows, torch.arange(len(rows)) // n)
+
+    def pack(self, x: torch.Tensor) -> torch.Tensor:
+        if self.full:
+            return x.reshape(*self.shape, *x.shape[1:])
+        out = x.new_zeros(*self.shape, *x.shape[1:])
+        out[self.rows, self.slot] = x
+        return out
+
+    def unpack(self, x: torch.Tensor) -> torch.Tensor:
+        if self.full:
+            return x.reshape(len(self.rows), *x.shape[2:])
+        return x[self.rows, self.slot]
 
 
 class MetaTransformer(nn.Module):
@@ -99,8 +130,8 @@ class MetaTransformer(nn.Module):
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(memory, padding mask, copyable token ids) for a batch of study sets: each example is
         encoded on its own (its tokens attend within the example), then an episode's examples are
-        laid side by side. A memory position's copyable id is its token on the output side of an
-        example, else 0."""
+        laid end to end, their padding dropped. A memory position's copyable id is its token on
+        the output side of an example, else 0."""
         rows, owner = [], []
         for b, study in enumerate(studies):
             for inp, out in study:
@@ -113,22 +144,22 @@ class MetaTransformer(nn.Module):
                 rows.append((tok, pos, side))
                 owner.append(b)
         n = max(len(r[0]) for r in rows)
-        t = torch.zeros(len(rows), 3, n, dtype=torch.long)
+        t = np.zeros((len(rows), 3, n), np.int64)
         for i, r in enumerate(rows):
-            t[i, :, : len(r[0])] = torch.tensor(r)
+            t[i, :, : len(r[0])] = r
+        t = torch.from_numpy(t)
         x = self.tok(t[:, 0]) + self.pos(t[:, 1]) + self.side(t[:, 2])
         h = self.encoder(x, src_key_padding_mask=t[:, 0] == 0)
-        per = [owner.count(b) for b in range(len(studies))]
-        memory = torch.zeros(len(studies), max(per) * n, h.shape[-1])
-        mask = torch.ones(len(studies), max(per) * n, dtype=torch.bool)
-        copyable = torch.zeros(len(studies), max(per) * n, dtype=torch.long)  # 0: not copyable
-        first = 0
-        for b, k in enumerate(per):
-            memory[b, : k * n] = h[first : first + k].reshape(k * n, -1)
-            mask[b, : k * n] = (t[first : first + k, 0] == 0).reshape(-1)
-            out_side = (t[first : first + k, 2] == 1) & (t[first : first + k, 0] != 0)
-            copyable[b, : k * n] = (t[first : first + k, 0] * out_side).reshape(-1)
-            first += k
+        real = t[:, 0] != 0  # (examples, n): row-major, so an episode's tokens come in order
+        episode = torch.tensor(owner)[:, None].expand_as(real)[real]
+        counts = torch.bincount(episode, minlength=len(studies))
+        at = torch.arange(len(episode)) - (torch.cumsum(counts, 0) - counts)[episode]
+        memory = h.new_zeros(len(studies), int(counts.max()), h.shape[-1])
+        memory[episode, at] = h[real]
+        mask = torch.ones(memory.shape[:2], dtype=torch.bool)
+        mask[episode, at] = False
+        copyable = torch.zeros(memory.shape[:2], dtype=torch.long)  # 0: not copyable
+        copyable[episode, at] = (t[:, 0] * (t[:, 2] == 1))[real]
         return memory, mask, copyable
 
     def hidden(
@@ -146,7 +177,7 @@ class MetaTransformer(nn.Module):
         x = self.tok(seq) + self.pos(torch.arange(n)) + self.side.weight[2]
         causal = torch.triu(torch.ones(n, n, dtype=torch.bool), 1)
         self_mask = (causal.unsqueeze(0) | (seq == 0).unsqueeze(1)).unsqueeze(1)  # (R, 1, n, n)
-        cross_mask = mem_mask[rows].unsqueeze(1).unsqueeze(2)  # (R, 1, 1, M)
+        cross_mask = mem_mask.unsqueeze(1).unsqueeze(2)  # (E, 1, 1, M): per episode
         for layer in self.decoder.layers:
             x = x + self._attend(layer.self_attn, layer.norm1(x), None, self_mask, rows)
             x = x + self._attend(layer.multihead_attn, layer.norm2(x), memory, cross_mask, rows)
@@ -174,9 +205,15 @@ class MetaTransformer(nn.Module):
         q = heads(F.linear(x, wq, bq))
         src = x if memory is None else memory
         k, v = heads(F.linear(src, wk, bk)), heads(F.linear(src, wv, bv))
-        if memory is not None:
-            k, v = k[rows], v[rows]
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=~masked)
+        if memory is None:
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=~masked)
+        else:  # an episode's queries side by side read its keys once, not a copy per query
+            group = _Group(rows, len(memory))
+            qs = group.pack(q)  # (E, Q, h, L, dh)
+            e, n, _, length, dh = qs.shape
+            qs = qs.permute(0, 2, 1, 3, 4).reshape(e, h, n * length, dh)
+            out = F.scaled_dot_product_attention(qs, k, v, attn_mask=~masked)
+            out = group.unpack(out.reshape(e, h, n, length, dh).permute(0, 2, 1, 3, 4))
         return attn.out_proj(out.transpose(1, 2).reshape(x.shape))
 
     def log_probs(
@@ -225,13 +262,14 @@ class MetaTransformer(nn.Module):
     def _lexicon(self, h: torch.Tensor, mem: tuple) -> torch.Tensor:
         """(R, L, V): at each position, the output-side study token its attention copies."""
         memory, _, copyable, rows = self._rows(mem, len(h))
-        keys = self.copy_k(memory)[rows]  # projected once per episode
-        copyable = copyable[rows]
-        scores = self.copy_q(h) @ keys.transpose(1, 2) / h.shape[-1] ** 0.5
-        scores = scores.masked_fill((copyable == 0).unsqueeze(1), float("-inf"))
-        attend = torch.softmax(scores, -1).nan_to_num(0.0)  # (R, L, M)
+        keys = self.copy_k(memory)  # (E, M, d): projected once per episode
+        group = _Group(rows, len(memory))
+        q = group.pack(self.copy_q(h))  # (E, Q, L, d): an episode's rows read its keys together
+        scores = q @ keys.unsqueeze(1).transpose(2, 3) / h.shape[-1] ** 0.5  # (E, Q, L, M)
+        scores = scores.masked_fill((copyable == 0)[:, None, None], float("-inf"))
+        attend = group.unpack(torch.softmax(scores, -1).nan_to_num(0.0))  # (R, L, M)
         return attend.new_zeros(*attend.shape[:2], len(self.cfg.vocab)).scatter_add_(
-            2, copyable.unsqueeze(1).expand(-1, attend.shape[1], -1), attend
+            2, copyable[rows].unsqueeze(1).expand(-1, attend.shape[1], -1), attend
         )
 
     @staticmethod
@@ -266,13 +304,14 @@ class MetaTransformer(nn.Module):
                 seqs.append(q + self.ids(out.split()) + [self.index[EOS]])
                 starts.append(len(q))
         n = max(map(len, seqs))
-        seq = torch.zeros(len(seqs), n, dtype=torch.long)
-        target = torch.full((len(seqs), n), -100, dtype=torch.long)
+        seq = np.zeros((len(seqs), n), np.int64)
+        target = np.full((len(seqs), n), -100, np.int64)
         for i, (s, k) in enumerate(zip(seqs, starts, strict=True)):
-            seq[i, : len(s)] = torch.tensor(s)
-            target[i, k - 1 : len(s) - 1] = torch.tensor(s[k:])
-        logp = self.log_probs(mem, seq[:, :-1])
-        return F.nll_loss(logp.reshape(-1, logp.shape[-1]), target[:, :-1].reshape(-1))
+            seq[i, : len(s)] = s
+            target[i, k - 1 : len(s) - 1] = s[k:]
+        logp = self.log_probs(mem, torch.from_numpy(seq[:, :-1]))
+        target = torch.from_numpy(target[:, :-1]).reshape(-1)
+        return F.nll_loss(logp.reshape(-1, logp.shape[-1]), target)
 
     @torch.no_grad()
     def answer(self, study: list[tuple[str, str]], queries: list[str], max_out: int) -> list[str]:
