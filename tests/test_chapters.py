@@ -54,6 +54,14 @@ def test_profiles_name_real_chapters_and_parameters(profile):
         chapter.resolve(profile_overrides(chapter, profile, REPO))  # raises on a bad override
 
 
+def test_long_profile_trains_the_meta_learner_twice_as_long():
+    """book/profiles.yml says so; it stays true when the chapter's defaults change."""
+    chapter = find("08_meta", REPO)
+    long = profiles(REPO)["long"]["08_meta"]
+    for name in ("grammar_steps", "scan_steps"):
+        assert long[name] == 2 * chapter.params[name].default, name
+
+
 def test_every_chapter_with_work_has_a_smoke_profile():
     smoke = profiles(REPO)["smoke"]
     for ch in BOOK:

@@ -349,6 +349,10 @@ def test_queries_read_their_episode_memory(tiny_checkpoint):
     order = torch.tensor([5, 0, 3, 7, 1, 6, 2, 4])  # rows out of their episodes' order
     mixed = (*mem, torch.tensor([0, 0, 0, 1, 2, 2, 2, 2])[order])
     assert torch.allclose(shared[order], model.log_probs(mixed, seq[order]), atol=1e-5)
+    owner = torch.tensor([0, 0, 0, 1, 2, 2, 2, 2])
+    live = torch.tensor([0, 2, 3])  # the last episode's queries done (greedy decoding drops them)
+    picked = model._select((*mem, owner), live)
+    assert torch.allclose(shared[live], model.log_probs(picked, seq[live]), atol=1e-5)
 
 
 @torch.no_grad()
@@ -357,7 +361,7 @@ def test_study_memory_is_each_example_encoded_alone_end_to_end(tiny_checkpoint):
     padding) one after another, then padding up to the longest episode's; copyable ids are the
     output-side tokens."""
     model, _ = mt.load(tiny_checkpoint)
-    studies = [[("w0 w1", "s0 s1 s0"), ("w2", "s2")], [("w1", "s1")]]
+    studies = [[("w2", "s2"), ("w0 w1", "s0 s1 s0")], [("w1", "s1")]]  # the longest not first
     memory, mask, copyable = model.encode_study(studies)
     for b, study in enumerate(studies):
         states, ids, outs = [], [], []
