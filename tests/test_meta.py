@@ -317,13 +317,18 @@ def test_solve_refuses_too_many_symbols(tiny_checkpoint):
         mx.solve(study, ["v1"], tiny_checkpoint)
 
 
+def _padded(rows: list[list[int]]) -> torch.Tensor:
+    seq = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)
+    for i, r in enumerate(rows):
+        seq[i, : len(r)] = torch.tensor(r)
+    return seq
+
+
 def _log_probs(model, episodes):
     """log-probabilities at every position of each query's full sequence (query, arrow, output)."""
     mem = model._expand(model.encode_study([s for s, _ in episodes]), [len(q) for _, q in episodes])
     rows = [model.ids(c.split() + ["->"] + o.split()) for _, q in episodes for c, o in q]
-    seq = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)
-    for i, r in enumerate(rows):
-        seq[i, : len(r)] = torch.tensor(r)
+    seq = _padded(rows)
     return model.log_probs(mem, seq), rows
 
 
@@ -338,9 +343,7 @@ def test_queries_read_their_episode_memory(tiny_checkpoint):
     shared, rows = _log_probs(model, jobs)
     mem = model.encode_study([s for s, _ in jobs])
     copied = tuple(m[torch.tensor([0, 0, 0, 1, 2, 2, 2, 2])] for m in mem)
-    seq = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)
-    for i, r in enumerate(rows):
-        seq[i, : len(r)] = torch.tensor(r)
+    seq = _padded(rows)
     assert torch.allclose(shared, model.log_probs(copied, seq), atol=1e-5)
     swapped = (*mem, torch.tensor([0, 0, 0, 2, 1, 1, 1, 1]))  # rows reading the wrong episodes
     assert not torch.allclose(shared, model.log_probs(swapped, seq), atol=1e-3)
@@ -391,9 +394,7 @@ def test_episodes_with_as_many_queries_each_read_their_memory(tiny_checkpoint):
     jobs = [(list(e.study), list(e.queries)) for e in eps]
     shared, rows = _log_probs(model, jobs)
     mem = model.encode_study([s for s, _ in jobs])
-    seq = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)
-    for i, r in enumerate(rows):
-        seq[i, : len(r)] = torch.tensor(r)
+    seq = _padded(rows)
     order = torch.tensor([3, 0, 5, 1, 4, 2])
     mixed = (*mem, torch.tensor([0, 0, 1, 1, 2, 2])[order])
     assert torch.allclose(shared[order], model.log_probs(mixed, seq[order]), atol=1e-5)
@@ -410,9 +411,7 @@ def test_decoder_matches_torch_transformer_decoder(tiny_checkpoint):
     eps = [gr.episode(gr.sample_grammar(rng), rng, n_query=q) for q in (2, 3)]
     jobs = [(list(e.study), list(e.queries)) for e in eps]
     _, rows = _log_probs(model, jobs)
-    seq = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)
-    for i, r in enumerate(rows):
-        seq[i, : len(r)] = torch.tensor(r)
+    seq = _padded(rows)
     memory, mask, _ = model.encode_study([s for s, _ in jobs])
     idx = torch.tensor([0, 0, 1, 1, 1])
     n = seq.shape[1]

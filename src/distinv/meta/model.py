@@ -151,15 +151,10 @@ class MetaTransformer(nn.Module):
         x = self.tok(t[:, 0]) + self.pos(t[:, 1]) + self.side(t[:, 2])
         h = self.encoder(x, src_key_padding_mask=t[:, 0] == 0)
         real = t[:, 0] != 0  # (examples, n): row-major, so an episode's tokens come in order
-        episode = torch.tensor(owner)[:, None].expand_as(real)[real]
-        counts = torch.bincount(episode, minlength=len(studies))
-        at = torch.arange(len(episode)) - (torch.cumsum(counts, 0) - counts)[episode]
-        memory = h.new_zeros(len(studies), int(counts.max()), h.shape[-1])
-        memory[episode, at] = h[real]
-        mask = torch.ones(memory.shape[:2], dtype=torch.bool)
-        mask[episode, at] = False
-        copyable = torch.zeros(memory.shape[:2], dtype=torch.long)  # 0: not copyable
-        copyable[episode, at] = (t[:, 0] * (t[:, 2] == 1))[real]
+        tokens = _Group(torch.tensor(owner)[:, None].expand_as(real)[real], len(studies))
+        memory = tokens.pack(h[real])
+        mask = ~tokens.pack(torch.ones(int(real.sum()), dtype=torch.bool))
+        copyable = tokens.pack((t[:, 0] * (t[:, 2] == 1))[real])  # 0: not copyable
         return memory, mask, copyable
 
     def hidden(
@@ -178,9 +173,10 @@ class MetaTransformer(nn.Module):
         causal = torch.triu(torch.ones(n, n, dtype=torch.bool), 1)
         self_mask = (causal.unsqueeze(0) | (seq == 0).unsqueeze(1)).unsqueeze(1)  # (R, 1, n, n)
         cross_mask = mem_mask.unsqueeze(1).unsqueeze(2)  # (E, 1, 1, M): per episode
+        group = _Group(rows, len(memory))
         for layer in self.decoder.layers:
-            x = x + self._attend(layer.self_attn, layer.norm1(x), None, self_mask, rows)
-            x = x + self._attend(layer.multihead_attn, layer.norm2(x), memory, cross_mask, rows)
+            x = x + self._attend(layer.self_attn, layer.norm1(x), None, self_mask, group)
+            x = x + self._attend(layer.multihead_attn, layer.norm2(x), memory, cross_mask, group)
             x = x + layer.linear2(layer.activation(layer.linear1(layer.norm3(x))))
         return x
 
@@ -190,11 +186,12 @@ class MetaTransformer(nn.Module):
         x: torch.Tensor,
         memory: torch.Tensor | None,
         masked: torch.Tensor,
-        rows: torch.Tensor,
+        group: _Group,
     ) -> torch.Tensor:
         """Multi-head attention with `attn`'s weights: self-attention when `memory` is None, else
-        attention from each row of `x` to its episode's memory (keys and values projected per
-        episode, then gathered for the rows). `masked` is True where a position may not be read."""
+        attention from each row of `x` to its episode's memory (keys and values projected once per
+        episode; `group` lays the rows out by episode). `masked` is True where a position may not
+        be read."""
         d, h = x.shape[-1], self.cfg.heads
         wq, wk, wv = attn.in_proj_weight.split(d)
         bq, bk, bv = attn.in_proj_bias.split(d)
@@ -208,7 +205,6 @@ class MetaTransformer(nn.Module):
         if memory is None:
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=~masked)
         else:  # an episode's queries side by side read its keys once, not a copy per query
-            group = _Group(rows, len(memory))
             qs = group.pack(q)  # (E, Q, h, L, dh)
             e, n, _, length, dh = qs.shape
             qs = qs.permute(0, 2, 1, 3, 4).reshape(e, h, n * length, dh)

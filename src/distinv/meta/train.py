@@ -49,9 +49,8 @@ class Recipe:
             raise ValueError(f"unknown world {self.world!r}; known: {', '.join(WORLDS)}")
         if self.steps < 1 or self.batch < 1 or self.lr <= 0:
             raise ValueError("need steps >= 1, batch >= 1 and lr > 0")
-        config(
-            self.world, copy=self.copy, point=self.point
-        )  # MetaConfig refuses what it cannot build
+        # MetaConfig refuses what it cannot build (point without copy)
+        config(self.world, copy=self.copy, point=self.point)
 
 
 def config(
