@@ -117,7 +117,7 @@ def test_training_languages_hold_no_kind_of_modification():
     rng = random.Random(0)
     for _ in range(5000):
         lang = se.sample_language(rng)
-        assert not se.is_modification(lang) and lang.primitives != se.BASE.primitives
+        assert not se.is_modification(lang) and ("jump", ("I_JUMP",)) not in lang.primitives
         meanings = [a for _, a in lang.primitives]
         assert len(meanings) == 4 and all(len(a) == 1 for a in meanings)
         assert len(set(meanings)) == 4  # no two words with one meaning
@@ -132,6 +132,27 @@ def test_pool_is_addjump_and_aroundright_training():
         {c for c, _ in scan.split(n, 0).train} for n in ("addprim_jump", "template_around_right")
     ]
     assert pool == train[0] & train[1]
+
+
+def test_meta_training_composes_jump_but_never_as_add_jump_tests_it():
+    """`jump` stands in composed commands (in another primitive's place), never meaning I_JUMP,
+    and no meta-training example is a test example of add-jump or around-right."""
+    tests = {p for n in ("addprim_jump", "template_around_right") for p in scan.split(n, 0).test}
+    rng, composed = random.Random(3), 0
+    for i in range(400):
+        study, queries = se.training_episode(rng, alone=i % 2 == 1)
+        assert not set(study + queries) & tests
+        composed += sum("jump" in c.split() and c != "jump" for c, _ in study + queries)
+    assert composed > 100
+
+
+def test_alone_episode_shows_one_primitive_only_alone():
+    rng = random.Random(4)
+    for _ in range(50):
+        study, queries = se.training_episode(rng, alone=True)
+        prims = [c for c, _ in study[:4]]  # every primitive alone comes first
+        alone = [w for w in prims if not any(w in c.split() for c, _ in study[4:])]
+        assert any(all(w in c.split() and c != w for c, _ in queries) for w in alone)
 
 
 def test_training_episode_covers_function_words():

@@ -52,6 +52,13 @@ def scan_validation_episodes(n: int, seed: int) -> list[Episode]:
     return [standins(scan_episodes.training_episode(rng)) for _ in range(n)]
 
 
+def scan_alone_validation_episodes(n: int, seed: int) -> list[Episode]:
+    """n validation episodes in which one primitive is shown only alone and every query composes
+    it, as add-jump does with `jump` (languages and commands drawn like meta-training's)."""
+    rng = random.Random(f"scan-alone-validation/{seed}")
+    return [standins(scan_episodes.training_episode(rng, alone=True)) for _ in range(n)]
+
+
 def validation_episodes(seed: int) -> list[grammars.Episode]:
     val = meta_train.grammar_sets()[1]
     rng = random.Random(f"validation-episodes/{seed}")

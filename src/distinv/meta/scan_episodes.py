@@ -6,14 +6,18 @@ count, each conjunction whether it keeps or reverses order. `turn`, `opposite` a
 their SCAN meaning. SCAN itself is `BASE`; `interpret(BASE, c)` equals `scan.interpret(c)`.
 
 Meta-training languages (`sample_language`) permute the primitives' meanings as MLC does (onto
-SCAN's four actions and new symbols), sometimes put a new word in a primitive's place, and
-resample the function words' meanings: `thrice` repeats 1 to 4 times and `twice` 1, 2 or 4 times,
-both directions may turn the same way, a conjunction keeps or reverses order. None of the six
-modifications of `distinv.scan.mods` is a meta-training language, nor is any of their kinds of
-change: no training language has two words with one meaning, a word with several actions, a fifth
-primitive, `twice` three times or left and right swapped (tested against their labellers).
-Commands come from the training pool `pool()`: SCAN commands in which `jump` appears only alone
-and `around right` never, the training sets of add-jump and around-right at once.
+SCAN's four actions and new symbols) and which primitive word stands in which primitive's place
+in a command (as Lake's meta seq2seq, 2019, does), sometimes put a new word in a primitive's
+place, and resample the function words' meanings: `thrice` repeats 1 to 4 times and `twice` 1, 2
+or 4 times, both directions may turn the same way, a conjunction keeps or reverses order. None of
+the six modifications of `distinv.scan.mods` is a meta-training language, nor is any of their
+kinds of change: no training language has two words with one meaning, a word with several
+actions, a fifth primitive, `twice` three times or left and right swapped (tested against their
+labellers). Commands come from the training pool `pool()`: SCAN commands in which `jump` appears
+only alone and `around right` never, the training sets of add-jump and around-right at once.
+Their words are then renamed, so `jump` is composed in meta-training, standing in another
+primitive's place, but never meaning I_JUMP: no meta-training example is an add-jump test
+example (tested).
 """
 
 from __future__ import annotations
@@ -132,10 +136,10 @@ def is_modification(lang: Language) -> bool:
 
 def sample_language(rng: random.Random) -> Language:
     """A meta-training language: never one of BASE's six modifications (`is_modification`), and
-    never SCAN's own primitives (every episode permutes, renames or replaces some meaning)."""
+    `jump` never means I_JUMP (so never SCAN's own primitives, nor add-jump's test examples)."""
     while True:
         symbols = rng.sample((*MOVES, *NEW_SYMBOLS), 4)
-        words = list(scan.PRIMITIVES)
+        words = rng.sample(scan.PRIMITIVES, 4)  # which word fills which primitive's place
         if rng.random() < 0.25:
             words[rng.randrange(4)] = rng.choice(NEW_WORDS)
         prims = tuple((w, (s,)) for w, s in zip(words, symbols, strict=True))
@@ -144,7 +148,7 @@ def sample_language(rng: random.Random) -> Language:
         counts = (2, 3) if rng.random() < 0.5 else (rng.choice((1, 2, 4)), rng.randint(1, 4))
         reverse = (False, True) if rng.random() < 0.5 else (rng.random() < 0.5, rng.random() < 0.5)
         lang = Language(prims, turns, counts, reverse)
-        if not is_modification(lang) and prims != BASE.primitives:
+        if not is_modification(lang) and ("jump", ("I_JUMP",)) not in prims:
             return lang
 
 
@@ -204,15 +208,29 @@ def _pool_up_to(max_words: int) -> tuple[str, ...]:
     return tuple(c for c in pool() if len(c.split()) <= max_words)
 
 
+@cache
+def _alone(slot: str, max_words: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(study commands without `slot`, queries with `slot` and other words)."""
+    return (
+        tuple(c for c in _short_pool() if slot not in c.split()),
+        tuple(c for c in _pool_up_to(max_words) if slot in c.split() and c != slot),
+    )
+
+
 def training_episode(
-    rng: random.Random, max_words: int = 9, fresh: bool = True
+    rng: random.Random, max_words: int = 9, fresh: bool = True, alone: bool = False
 ) -> tuple[list[Pair], list[Pair]]:
     """(study, queries) of one meta-training episode; queries of at most `max_words` words (a
-    curriculum lengthens them), distinct and never a study example when `fresh`."""
+    curriculum lengthens them), distinct and never a study example when `fresh`. When `alone`
+    (and queries may have 2 words), one primitive word appears in the study examples only alone
+    and in every query with other words, as `jump` does in add-jump."""
     lang = sample_language(rng)
-    study = study_set(lang, rng, _short_pool())
+    commands, short = _pool_up_to(max_words), _short_pool()
+    if alone and max_words >= 2:
+        slot = rng.choice(scan.PRIMITIVES[:3])  # the pool never composes the last, jump
+        short, commands = _alone(slot, max_words)
+    study = study_set(lang, rng, short)
     shown = {c for c, _ in study}
-    commands = _pool_up_to(max_words)
     queries: list[Pair] = []
     while len(queries) < N_QUERY:
         c = rename(rng.choice(commands), lang)
