@@ -137,8 +137,13 @@ def test_pool_is_addjump_and_aroundright_training():
 def test_meta_training_composes_jump_but_never_as_add_jump_tests_it():
     """`jump` stands in composed commands (in another primitive's place), never meaning I_JUMP,
     and no meta-training example is a test example of add-jump or around-right."""
+    rng = random.Random(3)
+    for _ in range(5000):  # jump composed: then no word means I_JUMP, so no output of a command
+        lang = se.sample_language(rng)  # with jump among other words is an add-jump test's
+        if "jump" in [w for w, _ in lang.primitives][:3]:
+            assert all(a != ("I_JUMP",) for _, a in lang.primitives), lang
     tests = {p for n in ("addprim_jump", "template_around_right") for p in scan.split(n, 0).test}
-    rng, composed = random.Random(3), 0
+    composed = 0
     for i in range(400):
         study, queries = se.training_episode(rng, alone=i % 2 == 1)
         assert not set(study + queries) & tests

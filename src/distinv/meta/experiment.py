@@ -54,9 +54,20 @@ def scan_validation_episodes(n: int, seed: int) -> list[Episode]:
 
 def scan_alone_validation_episodes(n: int, seed: int) -> list[Episode]:
     """n validation episodes in which one primitive is shown only alone and every query composes
-    it, as add-jump does with `jump` (languages and commands drawn like meta-training's)."""
+    it, as add-jump does with `jump` (languages and commands drawn like meta-training's; the word
+    in jump's place, which the pool never composes, is shown only alone too)."""
     rng = random.Random(f"scan-alone-validation/{seed}")
     return [standins(scan_episodes.training_episode(rng, alone=True)) for _ in range(n)]
+
+
+def training_pairs(recipe: meta_train.Recipe) -> set[Pair]:
+    """Every (command, output) pair, study example or query, that `recipe` meta-trains on."""
+    return {
+        p
+        for step in range(recipe.steps)
+        for study, queries in meta_train.episodes(recipe, step)
+        for p in study + queries
+    }
 
 
 def validation_episodes(seed: int) -> list[grammars.Episode]:

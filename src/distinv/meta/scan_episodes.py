@@ -16,7 +16,7 @@ actions, a fifth primitive, `twice` three times or left and right swapped (teste
 labellers). Commands come from the training pool `pool()`: SCAN commands in which `jump` appears
 only alone and `around right` never, the training sets of add-jump and around-right at once.
 Their words are then renamed, so `jump` is composed in meta-training, standing in another
-primitive's place, but never meaning I_JUMP: no meta-training example is an add-jump test
+primitive's place, but then no word means I_JUMP: no meta-training example is an add-jump test
 example (tested).
 """
 
@@ -135,8 +135,10 @@ def is_modification(lang: Language) -> bool:
 
 
 def sample_language(rng: random.Random) -> Language:
-    """A meta-training language: never one of BASE's six modifications (`is_modification`), and
-    `jump` never means I_JUMP (so never SCAN's own primitives, nor add-jump's test examples)."""
+    """A meta-training language: never one of BASE's six modifications (`is_modification`);
+    `jump` never means I_JUMP, and where `jump` stands in a composed place (the pool composes
+    every primitive's place but jump's) no word does, so no command with `jump` among other words
+    has I_JUMP in its output and none is an add-jump test example."""
     while True:
         symbols = rng.sample((*MOVES, *NEW_SYMBOLS), 4)
         words = rng.sample(scan.PRIMITIVES, 4)  # which word fills which primitive's place
@@ -148,7 +150,8 @@ def sample_language(rng: random.Random) -> Language:
         counts = (2, 3) if rng.random() < 0.5 else (rng.choice((1, 2, 4)), rng.randint(1, 4))
         reverse = (False, True) if rng.random() < 0.5 else (rng.random() < 0.5, rng.random() < 0.5)
         lang = Language(prims, turns, counts, reverse)
-        if not is_modification(lang) and ("jump", ("I_JUMP",)) not in prims:
+        composed = "jump" in words[:3] and "I_JUMP" in symbols
+        if not is_modification(lang) and ("jump", ("I_JUMP",)) not in prims and not composed:
             return lang
 
 
@@ -168,7 +171,8 @@ def _short_pool() -> tuple[str, ...]:
 
 
 def rename(command: str, lang: Language) -> str:
-    """`command` (in SCAN's words) with each primitive replaced by the word `lang` puts there."""
+    """`command` (in SCAN's words) with each primitive replaced by the word `lang` puts there
+    (`lang.primitives` lists its words in the order of SCAN's primitives' places, a fifth last)."""
     swap = {p: w for p, (w, _) in zip(scan.PRIMITIVES, lang.primitives, strict=False)}
     return " ".join(swap.get(w, w) for w in command.split())
 
@@ -222,11 +226,12 @@ def training_episode(
 ) -> tuple[list[Pair], list[Pair]]:
     """(study, queries) of one meta-training episode; queries of at most `max_words` words (a
     curriculum lengthens them), distinct and never a study example when `fresh`. When `alone`
-    (and queries may have 2 words), one primitive word appears in the study examples only alone
-    and in every query with other words, as `jump` does in add-jump."""
+    (and queries may have 3 words), one primitive word appears in the study examples only alone
+    and in every query with other words, as `jump` does in add-jump (the word in jump's place,
+    which the pool never composes, is shown only alone too)."""
     lang = sample_language(rng)
     commands, short = _pool_up_to(max_words), _short_pool()
-    if alone and max_words >= 2:
+    if alone and max_words >= 3:
         slot = rng.choice(scan.PRIMITIVES[:3])  # the pool never composes the last, jump
         short, commands = _alone(slot, max_words)
     study = study_set(lang, rng, short)
