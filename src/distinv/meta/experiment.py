@@ -45,19 +45,12 @@ def heldout_episodes(seed: int) -> list[tuple[grammars.Episode, bool]]:
     return [(grammars.episode(g, rng), bool(set(g.forms) & set(grammars.TABU))) for g in held]
 
 
-def scan_validation_episodes(n: int, seed: int) -> list[Episode]:
+def scan_validation_episodes(n: int, seed: int, alone: bool = False) -> list[Episode]:
     """n SCAN episodes drawn like meta-training ones (a seed of their own), queries never study
-    examples: the SCAN checkpoint's validation set."""
-    rng = random.Random(f"scan-validation/{seed}")
-    return [standins(scan_episodes.training_episode(rng)) for _ in range(n)]
-
-
-def scan_alone_validation_episodes(n: int, seed: int) -> list[Episode]:
-    """n validation episodes in which one primitive is shown only alone and every query composes
-    it, as add-jump does with `jump` (languages and commands drawn like meta-training's; the word
-    in jump's place, which the pool never composes, is shown only alone too)."""
-    rng = random.Random(f"scan-alone-validation/{seed}")
-    return [standins(scan_episodes.training_episode(rng, alone=True)) for _ in range(n)]
+    examples: the SCAN checkpoint's validation set. With `alone`, shaped like add-jump: one
+    primitive shown only alone and composed in every query (`scan_episodes.training_episode`)."""
+    rng = random.Random(f"scan-{'alone-' if alone else ''}validation/{seed}")
+    return [standins(scan_episodes.training_episode(rng, alone=alone)) for _ in range(n)]
 
 
 def training_pairs(recipe: meta_train.Recipe) -> set[Pair]:
