@@ -1,6 +1,7 @@
 """The distribution inventor: request parsers, the changed worlds, the critic and measures, the
 artifacts it loads, and the command line. Nothing here needs a chapter's trained models."""
 
+import dataclasses
 import random
 import types
 
@@ -58,6 +59,16 @@ def test_carry_back_requests_stay_away_from_every_test_split():
     dev = [iphys.parse(r)[0][2] for r in invent.CARRY_DEV]
     assert all(top * (1 + invent.CARRY_MARGIN) < g < invent.CARRY_DEV_AT for g in dev)
     assert abs(invent.CARRY_DEV_AT - physics.JUPITER) > invent.CARRY_MARGIN * physics.JUPITER
+    # languages: every carry-back request moves jump's meaning to or from another primitive, its
+    # analog's walk's without touching jump; none is a test request of the inventor
+    test = set().union(*map(_clauses, invent.TEST["language"]))
+    for requests, word in ((invent.CARRY_LANGUAGE, "jump"), (invent.CARRY_LANGUAGE_DEV, "walk")):
+        assert not set(requests) & test
+        for r in requests:
+            ((change,),) = [lang.parse(r)]
+            assert change.kind == "means" and word in (change.a, *change.b)
+            assert {change.a, *change.b} <= set(scan.PRIMITIVES)
+        assert "jump" not in " ".join(invent.CARRY_LANGUAGE_DEV)
 
 
 class _Inventor:
@@ -231,6 +242,139 @@ def test_language_near_miss_differs():
         out = scan.interpret(c)
         miss = lang.near_miss(out, rng)
         assert miss != out and len(miss.split()) <= se.MAX_OUT
+
+
+class _Reader(lang.LanguageInventor):
+    """Stands in for the fitted language inventor: it answers a command by the language its study
+    set shows alone for each primitive (the interpreter does the rest); `stubborn` keeps jump's
+    old meaning whatever the study set says."""
+
+    def __init__(self, stubborn: bool = False):
+        self.stubborn = stubborn
+
+    def answer(self, study, commands):
+        shown = dict(study)
+        prims = tuple((w, tuple(shown[w].split())) for w in scan.PRIMITIVES)
+        if self.stubborn:
+            prims = (*prims[:3], ("jump", ("I_JUMP",)))
+        lang_ = dataclasses.replace(se.BASE, primitives=prims)
+        return [se.interpret(lang_, c) for c in commands]
+
+
+def _reader_rules():
+    reader = _Reader()
+    return reader, reader.extract(reader.observe(irun.N_OBSERVED["language"], 1000))
+
+
+def test_lexicon_reads_each_primitive_alone():
+    reader, rules = _reader_rules()
+    assert lang.lexicon(reader, rules.pairs) == "walk I_WALK look I_LOOK run I_RUN jump I_JUMP |"
+    changed = reader.modify(rules, "jump means walk")
+    assert lang.lexicon(reader, changed.pairs).endswith("jump I_WALK |")
+
+
+def test_carry_split_is_add_jump_or_an_analog_that_touches_no_test_pair():
+    data = scan.split("addprim_jump", 0)
+    assert lang.carry_split("jump", 0) == (list(data.train), list(data.test))
+    train, test = lang.carry_split("walk", 0)
+    assert test and all(lang.composes(c, "walk") for c, _ in test)
+    assert not any(lang.composes(c, "walk") for c, _ in train)
+    assert not (set(train) | set(test)) & set(data.test)  # made from add-jump's training set
+    assert sum(c == "walk" for c, _ in train) == sum(c == "jump" for c, _ in data.train)
+    with pytest.raises(ValueError, match="unknown primitive"):
+        lang.carry_split("hop", 0)
+
+
+def test_invented_pairs_never_teach_the_held_out_word_composed_with_its_own_meaning():
+    reader, rules = _reader_rules()
+    requests = ("jump means walk", "walk means jump")
+    banned = set(scan.split("addprim_jump", 0).test)
+    out = lang.invented_pairs(reader, rules, requests, 40, 0, "jump", banned)
+    lexicons = {p.split(" | ")[0] for p, _ in out["pairs"]}
+    assert len(lexicons) == 2 and any(x.endswith("jump I_WALK") for x in lexicons)
+    bare = [lang.read_lexicon(p)[1] for p, _ in out["pairs"]]
+    assert any(lang.composes(c, "jump") for c in bare)  # jump composed, meaning walk
+    keeps = [c for (p, _), c in zip(out["pairs"], bare, strict=True) if "jump I_JUMP" in p]
+    assert keeps and not any(lang.composes(c, "jump") for c in keeps)
+    assert out["n_kept_meaning"] > 0 and out["n_test_pairs"] == 0
+    assert lang.leaks(out["pairs"] + out["truth"], banned) == 0
+    assert out["n_asked"] == len(out["pairs"]) + out["n_kept_meaning"] == 80
+    assert out["obeyed"] == {r: 1.0 for r in requests}
+    assert out["truth"] == out["pairs"]  # this reader answers every command right
+    # a reader that keeps jump's meaning where the request changes it: its lexicon says so, and
+    # every command composing jump is left out
+    stubborn = lang.invented_pairs(_Reader(True), rules, requests[:1], 40, 0, "jump", banned)
+    assert stubborn["n_kept_meaning"] > 0 and lang.leaks(stubborn["pairs"], banned) == 0
+    # a request that changes jump's words but not its meaning keeps it
+    same = lang.invented_pairs(reader, rules, ("walk means jump; jump means walk",), 40, 0,
+                               "jump", banned)  # fmt: skip
+    assert same["n_kept_meaning"] > 0 and lang.leaks(same["pairs"] + same["truth"], banned) == 0
+    # the analog withholds jump composed too, and never yields an add-jump test pair
+    walk = lang.invented_pairs(reader, rules, invent.CARRY_LANGUAGE_DEV, 60, 0, "walk", banned)
+    for p, _ in walk["pairs"] + walk["truth"]:
+        entries, c = lang.read_lexicon(p)
+        assert not lang.composes(c, "jump")
+        assert not (lang.composes(c, "walk") and entries["walk"] == "I_WALK")
+    with pytest.raises(ValueError, match="n_per"):
+        lang.invented_pairs(reader, rules, requests, 0, 0, "jump", banned)
+
+
+def test_leaks_counts_test_pairs_and_jump_composed_under_its_own_meaning():
+    banned = {("jump twice", "I_JUMP I_JUMP")}
+    base = "walk I_WALK look I_LOOK run I_RUN jump I_JUMP |"
+    moved = "walk I_WALK look I_LOOK run I_RUN jump I_WALK |"
+    assert lang.read_lexicon(f"{moved} jump twice") == (
+        {"walk": "I_WALK", "look": "I_LOOK", "run": "I_RUN", "jump": "I_WALK"},
+        "jump twice",
+    )
+    assert lang.leaks([(f"{moved} jump twice", "I_JUMP I_JUMP")], banned) == 1  # a test pair
+    assert lang.leaks([(f"{base} jump left", "I_TURN_LEFT I_JUMP")], banned) == 1  # own meaning
+    assert lang.leaks([(f"{moved} jump left", "I_TURN_LEFT I_WALK")], banned) == 0
+    assert lang.leaks([(f"{base} jump", "I_JUMP"), (f"{base} walk twice", "I_WALK I_WALK")],
+                      banned) == 0  # fmt: skip
+
+
+def test_language_carry_back_trains_each_arm_on_its_data_from_the_same_initialisations(
+    monkeypatch,
+):
+    from distinv.scan import compositional as comp
+
+    seen = []
+
+    def record(args):
+        recipe, init, train, inputs, test = args
+        seen.append((init, train))
+        return float(len(train))
+
+    monkeypatch.setattr(lang, "_fit_score", record)
+    reader, rules = _reader_rules()
+    tiny = comp.Recipe(steps=2, batch_size=4, d_model=8, layers=1, heads=2)
+    out = lang.carry_back(reader, rules, ("walk means look",), 6, 0, n_inits=2, hold="walk",
+                          n_test=5, recipe=tiny, workers=1, ceiling=True)  # fmt: skip
+    n_base = len(lang.carry_split("walk", 0)[0])
+    assert out["n_base"] == n_base and out["n_test"] == 5 and out["n_inits"] == 2
+    assert out["accuracies"] == {"invented": [n_base + out["n_invented"]] * 2,
+                                 "true": [n_base + out["n_invented"]] * 2,
+                                 "base": [n_base] * 2}  # fmt: skip
+    assert [k for k, _ in seen] == [0, 1] * 3  # the same initialisations in every arm
+    invented, true = seen[0][1][n_base:], seen[2][1][n_base:]
+    assert [x for x, _ in invented] == [x for x, _ in true]  # the same commands and lexicons
+    assert seen[0][1][:n_base] == seen[4][1]  # the base world first in every arm
+    assert out["overlap"] == 0
+    assert out["lexicon"] == "walk I_WALK look I_LOOK run I_RUN jump I_JUMP |"
+    with pytest.raises(ValueError, match="n_inits"):
+        lang.carry_back(reader, rules, ("walk means look",), 6, 0, n_inits=0)
+
+
+def test_language_carry_back_trains_the_transformer():
+    from distinv.scan import compositional as comp
+
+    reader, rules = _reader_rules()
+    tiny = comp.Recipe(steps=2, batch_size=4, d_model=8, layers=1, heads=2)
+    out = lang.carry_back(reader, rules, ("walk means look",), 6, 0, n_inits=1, hold="walk",
+                          n_test=5, recipe=tiny, workers=1)  # fmt: skip
+    assert set(out["accuracy"]) == {"base", "invented"}
+    assert all(0 <= a <= 1 for a in out["accuracy"].values())
 
 
 def test_levenshtein():

@@ -54,6 +54,11 @@ CARRY_MARGIN = 0.10
 CARRY_DEV = ("gravity is 14", "gravity is 17")
 CARRY_DEV_AT = 20.0
 CARRY_DEV_N = (300, 1000)  # the invented trajectories per request it compared
+# The language carry-back (`invent.language.carry_back`): invented languages in which jump takes
+# another primitive's meaning or another primitive takes jump's; its development analog holds out
+# walk composed instead (`language.carry_split("walk")`) and moves walk's meaning the same way.
+CARRY_LANGUAGE = ("jump means walk", "jump means run", "walk means jump", "run means jump")
+CARRY_LANGUAGE_DEV = ("walk means look", "walk means run", "look means walk", "run means walk")
 
 
 def world_class(world: str):
@@ -75,6 +80,7 @@ def for_world(world: str, sources: str = "auto", **options):
     return world_class(world)(sources=sources, **options)
 
 
-__all__ = ["CARRY", "CARRY_DEV", "CARRY_DEV_AT", "CARRY_DEV_N", "CARRY_MARGIN", "CHAPTERS",
+__all__ = ["CARRY", "CARRY_DEV", "CARRY_DEV_AT", "CARRY_DEV_N", "CARRY_LANGUAGE",
+           "CARRY_LANGUAGE_DEV", "CARRY_MARGIN", "CHAPTERS",
            "CRITIC_CHECK", "DEV", "TEST", "WORLDS", "Check", "Critic", "Grade", "auroc",
            "for_world", "mmd", "world_class"]  # fmt: skip

@@ -26,7 +26,7 @@ from functools import cache
 import numpy as np
 import torch
 
-from distinv import artifacts
+from distinv import artifacts, cpus
 from distinv.invent.common import Check, Critic, Grade, auroc, clauses, one_line
 from distinv.meta import experiment as mx
 from distinv.meta import scan_episodes as se
@@ -414,3 +414,176 @@ class LanguageInventor:
             pos_all.append(self.critic.score(self.features(study, good)))
             neg_all.append(self.critic.score(self.features(study, bad)))
         return auroc(np.concatenate(pos_all), np.concatenate(neg_all))
+
+
+# --- the insight carried back ---------------------------------------------------------------
+# A plain sequence model (the Transformer of 05_compositional) reads a lexicon before each
+# command: every primitive followed by what the inventor read it to mean (given: the format; the
+# meanings are the meta-learner's answers), then SEP. On SCAN's own language the lexicon never
+# changes, so a model trained on SCAN alone gains nothing from it; invented languages, in which a
+# primitive means another's action, are where it can learn to read it.
+
+SEP = "|"
+JUMP = scan.interpret("jump")  # jump's own meaning, which add-jump never shows composed
+
+
+def lexicon(inv: LanguageInventor, study: list[tuple[str, str]]) -> str:
+    """The lexicon prefix of the language a study set shows: each primitive and the inventor's
+    answer for it alone, then SEP (e.g. "walk I_WALK look I_LOOK run I_RUN jump I_JUMP |")."""
+    said = inv.answer(study, list(scan.PRIMITIVES))
+    return " ".join(f"{w} {a}" for w, a in zip(scan.PRIMITIVES, said, strict=True)) + f" {SEP}"
+
+
+def composes(command: str, word: str) -> bool:
+    """Does the command use `word` with other words?"""
+    return word in command.split() and command != word
+
+
+def true_lexicon(lang: se.Language) -> str:
+    """The lexicon prefix of a language as its definition gives it (for the ceiling)."""
+    return " ".join(f"{w} {' '.join(a)}" for w, a in lang.primitives) + f" {SEP}"
+
+
+def read_lexicon(prefixed: str) -> tuple[dict[str, str], str]:
+    """({primitive: its meaning in the lexicon}, the command) of an input that starts with one."""
+    lex, command = prefixed.split(f" {SEP} ", 1)
+    entries: dict[str, list[str]] = {}
+    for token in lex.split():
+        if token in scan.PRIMITIVES:
+            entries[token] = []
+            word = token
+        else:
+            entries[word].append(token)
+    return {w: " ".join(a) for w, a in entries.items()}, command
+
+
+def leaks(pairs: list[tuple[str, str]], banned: set) -> int:
+    """Pairs (lexicon first) that teach add-jump's held-out skill: a pair of `banned` once the
+    lexicon is set aside, or a command composing jump under a lexicon that gives jump its own
+    meaning. Counted from the pairs alone, apart from how `invented_pairs` filtered them."""
+    n = 0
+    for x, o in pairs:
+        entries, c = read_lexicon(x)
+        n += (c, o) in banned or (composes(c, "jump") and entries.get("jump") == JUMP)
+    return n
+
+
+def carry_split(hold: str, seed: int) -> tuple[list, list]:
+    """(training pairs, test pairs). `hold` "jump": SCAN's add-jump split. Any other primitive:
+    the development analog, made from add-jump's training set alone (it touches no test pair):
+    the commands that compose `hold` are its test set; the rest, with `hold` alone repeated as
+    often as add-jump repeats jump, its training set."""
+    if hold not in scan.PRIMITIVES:
+        raise ValueError(f"unknown primitive {hold!r}; known: {', '.join(scan.PRIMITIVES)}")
+    data = scan.split("addprim_jump", seed)
+    if hold == "jump":
+        return list(data.train), list(data.test)
+    train = [p for p in data.train if not composes(p[0], hold)]
+    repeats = sum(c == "jump" for c, _ in data.train) - 1
+    train += [(hold, scan.interpret(hold))] * repeats
+    return train, [p for p in data.train if composes(p[0], hold)]
+
+
+def invented_pairs(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: int,
+                   hold: str, banned: set) -> dict:  # fmt: skip
+    """The invented languages' training pairs, lexicon first: the inventor's samples under each
+    request (`generate`: `n_per` commands, half of them using a changed word, answered by its
+    meta-learner from the changed study set, right or wrong; nothing checks them).
+
+    Left out, for jump and for `hold` (the words whose composition the base world withholds): in
+    a language that keeps the word's meaning (by its definition, or as the inventor's lexicon
+    reads it), every command composing the word, which would teach the held-out skill itself;
+    and any command whose answer or true output makes a pair in `banned` (test pairs).
+    Returns "pairs", "truth" (the same commands with their true outputs under the true lexicon:
+    a ceiling, not the inventor), "obeyed" per request (the affected commands, graded by the
+    interpreter, to report) and counts."""
+    if n_per < 1:
+        raise ValueError(f"n_per must be >= 1, got {n_per}")
+    held = sorted({hold, "jump"})
+    own, _ = read_lexicon(lexicon(inv, rules.pairs) + " x")
+    pairs, truth, obeyed = [], [], {}
+    count = dict.fromkeys(("n_asked", "n_kept_meaning", "n_test_pairs"), 0)
+    for i, r in enumerate(requests):
+        lang = language(r)
+        changed = inv.modify(rules, r)
+        lex = lexicon(inv, changed.pairs)
+        read, _ = read_lexicon(lex + " x")
+        defined = dict(lang.primitives)
+        keeps = [w for w in held
+                 if defined[w] == dict(se.BASE.primitives)[w] or read[w] == own[w]]  # fmt: skip
+        samples = inv.generate(changed, n_per, seed + 10 * i)
+        obeyed[r] = float(np.nanmean(inv.grade(samples, r).obeyed))
+        count["n_asked"] += len(samples.pairs)
+        for c, o in samples.pairs:
+            true = se.interpret(lang, c)
+            if any(composes(c, w) for w in keeps):
+                count["n_kept_meaning"] += 1
+            elif (c, o) in banned or (c, true) in banned:
+                count["n_test_pairs"] += 1
+            else:
+                pairs.append((f"{lex} {c}", o))
+                truth.append((f"{true_lexicon(lang)} {c}", true))
+    return {"pairs": pairs, "truth": truth, "obeyed": obeyed, **count}
+
+
+def _fit_score(args: tuple) -> float:
+    """One carry-back learner, trained with one thread; its exact match on the test pairs."""
+    from distinv.scan import compositional as comp
+
+    recipe, init, train, inputs, test = args
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        learner = comp.make("transformer", recipe, init).fit(train)
+        return float(comp.exact(learner.predict(inputs), test).mean())
+    finally:
+        torch.set_num_threads(threads)
+
+
+def carry_back(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: int,
+               n_inits: int = 2, hold: str = "jump", n_test: int = 1000, recipe=None,
+               workers: int = 2, ceiling: bool = False) -> dict:  # fmt: skip
+    """The insight carried back: the Transformer of 05_compositional (its recipe: the same steps
+    and batches), reading the lexicon before each command, trained on `carry_split(hold)`'s
+    training set alone and on it plus the invented languages (`invented_pairs`), from `n_inits`
+    initialisations each, the same ones on both; exact match on `n_test` of its test pairs.
+
+    With `ceiling`, a third arm trains on the same invented commands with their true outputs (the
+    interpreter's): what the carry-back would give were every answer right; not the inventor.
+
+    Returns "accuracy" {"base" | "invented" | "true": mean over the initialisations},
+    "accuracies" (one per initialisation), "overlap" (invented pairs, either arm's, that
+    `leaks` counts: zero by construction, counted again from the pairs alone), the
+    invented data's counts and "obeyed"."""
+    from distinv.scan import compositional as comp
+
+    if n_inits < 1:
+        raise ValueError(f"n_inits must be >= 1, got {n_inits}")
+    recipe = recipe or comp.Recipe()
+    train, test_all = carry_split(hold, seed)
+    banned = set(test_all) | set(scan.split("addprim_jump", seed).test)  # the analog's and SCAN's
+    test = comp.sample(test_all, n_test, seed)
+    base_lex = lexicon(inv, rules.pairs)
+    base = [(f"{base_lex} {c}", o) for c, o in train]
+    inv_data = invented_pairs(inv, rules, requests, n_per, seed, hold, banned)
+    invented, truth = inv_data.pop("pairs"), inv_data.pop("truth")
+    inputs = [f"{base_lex} {c}" for c, _ in test]
+    inits = [1000 * seed + k for k in range(n_inits)]
+    jobs = [
+        (name, k, (recipe, k, data, inputs, test))
+        for name, data in (("invented", base + invented), ("true", base + truth), ("base", base))
+        for k in inits
+        if name != "true" or ceiling
+    ]
+    workers = min(cpus.allowed(workers), len(jobs))
+    if workers <= 1:
+        scores = [_fit_score(j[2]) for j in jobs]
+    else:
+        scores = list(cpus.shared_pool(workers).map(_fit_score, [j[2] for j in jobs]))
+    accs: dict = {}
+    for (name, _, _), s in zip(jobs, scores, strict=True):
+        accs.setdefault(name, []).append(s)
+    overlap = leaks(invented + truth, banned)
+    return {"accuracy": {k: float(np.mean(v)) for k, v in accs.items()}, "accuracies": accs,
+            "overlap": overlap, "n_invented": len(invented), "n_base": len(base),
+            "n_test": len(test), "n_inits": n_inits, "lexicon": base_lex, **inv_data}  # fmt: skip
