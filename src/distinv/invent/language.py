@@ -427,21 +427,30 @@ SEP = "|"
 JUMP = scan.interpret("jump")  # jump's own meaning, which add-jump never shows composed
 
 
+def meanings(inv: LanguageInventor, study: list[tuple[str, str]]) -> dict[str, str]:
+    """{primitive: the inventor's answer for it alone} in the language a study set shows."""
+    return dict(zip(scan.PRIMITIVES, inv.answer(study, list(scan.PRIMITIVES)), strict=True))
+
+
+def definition(lang: se.Language) -> dict[str, str]:
+    """{primitive: its actions} as a language's definition gives them (for the ceiling)."""
+    return {w: " ".join(a) for w, a in lang.primitives}
+
+
+def render(entries: dict[str, str]) -> str:
+    """The lexicon prefix: each primitive and its meaning, then SEP."""
+    return " ".join(f"{w} {m}" for w, m in entries.items()) + f" {SEP}"
+
+
 def lexicon(inv: LanguageInventor, study: list[tuple[str, str]]) -> str:
-    """The lexicon prefix of the language a study set shows: each primitive and the inventor's
-    answer for it alone, then SEP (e.g. "walk I_WALK look I_LOOK run I_RUN jump I_JUMP |")."""
-    said = inv.answer(study, list(scan.PRIMITIVES))
-    return " ".join(f"{w} {a}" for w, a in zip(scan.PRIMITIVES, said, strict=True)) + f" {SEP}"
+    """The lexicon prefix of the language a study set shows, as the inventor reads it
+    (e.g. "walk I_WALK look I_LOOK run I_RUN jump I_JUMP |")."""
+    return render(meanings(inv, study))
 
 
 def composes(command: str, word: str) -> bool:
     """Does the command use `word` with other words?"""
     return word in command.split() and command != word
-
-
-def true_lexicon(lang: se.Language) -> str:
-    """The lexicon prefix of a language as its definition gives it (for the ceiling)."""
-    return " ".join(f"{w} {' '.join(a)}" for w, a in lang.primitives) + f" {SEP}"
 
 
 def read_lexicon(prefixed: str) -> tuple[dict[str, str], str]:
@@ -500,17 +509,15 @@ def invented_pairs(inv: LanguageInventor, rules: Study, requests, n_per: int, se
     if n_per < 1:
         raise ValueError(f"n_per must be >= 1, got {n_per}")
     held = sorted({hold, "jump"})
-    own, _ = read_lexicon(lexicon(inv, rules.pairs) + " x")
+    own, base = meanings(inv, rules.pairs), definition(se.BASE)
     pairs, truth, obeyed = [], [], {}
     count = dict.fromkeys(("n_asked", "n_kept_meaning", "n_test_pairs"), 0)
     for i, r in enumerate(requests):
         lang = language(r)
         changed = inv.modify(rules, r)
-        lex = lexicon(inv, changed.pairs)
-        read, _ = read_lexicon(lex + " x")
-        defined = dict(lang.primitives)
-        keeps = [w for w in held
-                 if defined[w] == dict(se.BASE.primitives)[w] or read[w] == own[w]]  # fmt: skip
+        read, defined = meanings(inv, changed.pairs), definition(lang)
+        lex, true_lex = render(read), render(defined)
+        keeps = [w for w in held if defined[w] == base[w] or read[w] == own[w]]
         samples = inv.generate(changed, n_per, seed + 10 * i)
         obeyed[r] = float(np.nanmean(inv.grade(samples, r).obeyed))
         count["n_asked"] += len(samples.pairs)
@@ -522,7 +529,7 @@ def invented_pairs(inv: LanguageInventor, rules: Study, requests, n_per: int, se
                 count["n_test_pairs"] += 1
             else:
                 pairs.append((f"{lex} {c}", o))
-                truth.append((f"{true_lexicon(lang)} {c}", true))
+                truth.append((f"{true_lex} {c}", true))
     return {"pairs": pairs, "truth": truth, "obeyed": obeyed, **count}
 
 
@@ -561,7 +568,9 @@ def carry_back(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: 
         raise ValueError(f"n_inits must be >= 1, got {n_inits}")
     recipe = recipe or comp.Recipe()
     train, test_all = carry_split(hold, seed)
-    banned = set(test_all) | set(scan.split("addprim_jump", seed).test)  # the analog's and SCAN's
+    banned = set(test_all)  # the analog's test pairs and add-jump's
+    if hold != "jump":
+        banned |= set(scan.split("addprim_jump", seed).test)
     test = comp.sample(test_all, n_test, seed)
     base_lex = lexicon(inv, rules.pairs)
     base = [(f"{base_lex} {c}", o) for c, o in train]
@@ -569,19 +578,16 @@ def carry_back(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: 
     invented, truth = inv_data.pop("pairs"), inv_data.pop("truth")
     inputs = [f"{base_lex} {c}" for c, _ in test]
     inits = [1000 * seed + k for k in range(n_inits)]
-    jobs = [
-        (name, k, (recipe, k, data, inputs, test))
-        for name, data in (("invented", base + invented), ("true", base + truth), ("base", base))
-        for k in inits
-        if name != "true" or ceiling
-    ]
+    arms = {"invented": base + invented, "true": base + truth, "base": base}
+    runs = [(name, k) for name in arms if name != "true" or ceiling for k in inits]
+    jobs = [(recipe, k, arms[name], inputs, test) for name, k in runs]
     workers = min(cpus.allowed(workers), len(jobs))
     if workers <= 1:
-        scores = [_fit_score(j[2]) for j in jobs]
+        scores = [_fit_score(j) for j in jobs]
     else:
-        scores = list(cpus.shared_pool(workers).map(_fit_score, [j[2] for j in jobs]))
+        scores = list(cpus.shared_pool(workers).map(_fit_score, jobs))
     accs: dict = {}
-    for (name, _, _), s in zip(jobs, scores, strict=True):
+    for (name, _), s in zip(runs, scores, strict=True):
         accs.setdefault(name, []).append(s)
     overlap = leaks(invented + truth, banned)
     return {"accuracy": {k: float(np.mean(v)) for k, v in accs.items()}, "accuracies": accs,
