@@ -59,16 +59,18 @@ def test_carry_back_requests_stay_away_from_every_test_split():
     dev = [iphys.parse(r)[0][2] for r in invent.CARRY_DEV]
     assert all(top * (1 + invent.CARRY_MARGIN) < g < invent.CARRY_DEV_AT for g in dev)
     assert abs(invent.CARRY_DEV_AT - physics.JUPITER) > invent.CARRY_MARGIN * physics.JUPITER
-    # languages: every carry-back request moves jump's meaning to or from another primitive, its
-    # analog's walk's without touching jump; none is a test request of the inventor
+    # languages: the carry-back requests move jump's meaning to and from each other primitive,
+    # its analog's walk's; none is a test request of the inventor
     test = set().union(*map(_clauses, invent.TEST["language"]))
     for requests, word in ((invent.CARRY_LANGUAGE, "jump"), (invent.CARRY_LANGUAGE_DEV, "walk")):
         assert not set(requests) & test
         for r in requests:
             ((change,),) = [lang.parse(r)]
             assert change.kind == "means" and word in (change.a, *change.b)
-            assert {change.a, *change.b} <= set(scan.PRIMITIVES)
-        assert "jump" not in " ".join(invent.CARRY_LANGUAGE_DEV)
+        others = [p for p in scan.PRIMITIVES if p != word]
+        assert sorted(requests) == sorted(
+            [f"{word} means {p}" for p in others] + [f"{p} means {word}" for p in others]
+        )
 
 
 class _Inventor:
@@ -309,14 +311,18 @@ def test_invented_pairs_never_teach_the_held_out_word_composed_with_its_own_mean
     same = lang.invented_pairs(reader, rules, ("walk means jump; jump means walk",), 40, 0,
                                "jump", banned)  # fmt: skip
     assert same["n_kept_meaning"] > 0 and lang.leaks(same["pairs"] + same["truth"], banned) == 0
-    # the analog withholds jump composed too, and never yields an add-jump test pair
+    # the analog withholds jump composed under its own meaning too, and never yields an add-jump
+    # test pair
     walk = lang.invented_pairs(reader, rules, invent.CARRY_LANGUAGE_DEV, 60, 0, "walk", banned)
     for p, _ in walk["pairs"] + walk["truth"]:
         entries, c = lang.read_lexicon(p)
-        assert not lang.composes(c, "jump")
+        assert not (lang.composes(c, "jump") and entries["jump"] == "I_JUMP")
         assert not (lang.composes(c, "walk") and entries["walk"] == "I_WALK")
+    assert lang.leaks(walk["pairs"] + walk["truth"], banned) == 0
     with pytest.raises(ValueError, match="n_per"):
         lang.invented_pairs(reader, rules, requests, 0, 0, "jump", banned)
+    with pytest.raises(ValueError, match="unknown primitive 'hop'"):
+        lang.invented_pairs(reader, rules, requests, 40, 0, "hop", banned)
 
 
 def test_leaks_counts_test_pairs_and_jump_composed_under_its_own_meaning():

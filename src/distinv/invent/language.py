@@ -293,8 +293,11 @@ class LanguageInventor:
     @torch.no_grad()
     def features(self, study: list[tuple[str, str]], pairs: list[tuple[str, str]]) -> np.ndarray:
         """Per (command, output): the meta-learner's teacher-forced log-probabilities of the
-        output given the study set, summarised: total, mean, lowest, the end token's, the
-        output's length, and the fraction of positions where the output is the model's argmax."""
+        output given the study set, summarised: total, mean, lowest, the two lowest together,
+        the end token's, the output's length, the fraction of positions where the output is the
+        model's argmax; the margins (each position's log-probability less the model's highest
+        there): total, lowest and how many are below zero; and the highest log-probability of
+        ending early (the end token at a position before the last)."""
         tok = self._tokens(study, [c for c, _ in pairs], [o for _, o in pairs])
         m = self.model
         mapped = [(tok.inp(a), tok.out(b)) for a, b in study]
@@ -315,7 +318,11 @@ class LanguageInventor:
             lp = logp[i, k - 1 : len(s) - 1]
             tl = lp.gather(1, target[:, None])[:, 0].numpy()
             agree = (lp.argmax(1) == target).float().mean().item()
-            rows.append([tl.sum(), tl.mean(), tl.min(), tl[-1], len(tl), agree])
+            margin = tl - lp.max(1).values.numpy()
+            low2 = np.sort(tl)[:2].sum() if len(tl) > 1 else 2 * tl[0]
+            early = lp[:-1, m.index[EOS]].max().item() if len(tl) > 1 else 0.0
+            rows.append([tl.sum(), tl.mean(), tl.min(), low2, tl[-1], len(tl), agree,
+                         margin.sum(), margin.min(), (margin < 0).sum(), early])  # fmt: skip
         return np.array(rows, np.float32)
 
     # --- the interface -------------------------------------------------------------------------
@@ -477,13 +484,17 @@ def leaks(pairs: list[tuple[str, str]], banned: set) -> int:
     return n
 
 
+def _primitive(word: str) -> None:
+    if word not in scan.PRIMITIVES:
+        raise ValueError(f"unknown primitive {word!r}; known: {', '.join(scan.PRIMITIVES)}")
+
+
 def carry_split(hold: str, seed: int) -> tuple[list, list]:
     """(training pairs, test pairs). `hold` "jump": SCAN's add-jump split. Any other primitive:
     the development analog, made from add-jump's training set alone (it touches no test pair):
     the commands that compose `hold` are its test set; the rest, with `hold` alone repeated as
     often as add-jump repeats jump, its training set."""
-    if hold not in scan.PRIMITIVES:
-        raise ValueError(f"unknown primitive {hold!r}; known: {', '.join(scan.PRIMITIVES)}")
+    _primitive(hold)
     data = scan.split("addprim_jump", seed)
     if hold == "jump":
         return list(data.train), list(data.test)
@@ -508,6 +519,7 @@ def invented_pairs(inv: LanguageInventor, rules: Study, requests, n_per: int, se
     interpreter, to report) and counts."""
     if n_per < 1:
         raise ValueError(f"n_per must be >= 1, got {n_per}")
+    _primitive(hold)
     held = sorted({hold, "jump"})
     own, base = meanings(inv, rules.pairs), definition(se.BASE)
     pairs, truth, obeyed = [], [], {}
