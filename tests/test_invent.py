@@ -318,11 +318,32 @@ def test_invented_pairs_never_teach_the_held_out_word_composed_with_its_own_mean
         entries, c = lang.read_lexicon(p)
         assert not (lang.composes(c, "jump") and entries["jump"] == "I_JUMP")
         assert not (lang.composes(c, "walk") and entries["walk"] == "I_WALK")
+    moved = [lang.read_lexicon(p) for p, _ in walk["pairs"]]
+    assert any(lang.composes(c, "jump") and e["jump"] != "I_JUMP" for e, c in moved)
+    assert any(lang.composes(c, "walk") and e["walk"] != "I_WALK" for e, c in moved)
     assert lang.leaks(walk["pairs"] + walk["truth"], banned) == 0
     with pytest.raises(ValueError, match="n_per"):
         lang.invented_pairs(reader, rules, requests, 0, 0, "jump", banned)
     with pytest.raises(ValueError, match="unknown primitive 'hop'"):
         lang.invented_pairs(reader, rules, requests, 40, 0, "hop", banned)
+
+
+@torch.no_grad()
+def test_language_critic_features_summarise_each_candidate():
+    from distinv.meta import train as mt
+
+    torch.manual_seed(0)
+    inv = lang.LanguageInventor.__new__(lang.LanguageInventor)  # an untrained meta-learner
+    inv.model = mt.MetaTransformer(mt.config("scan", d_model=16, layers=1)).eval()
+    study = [("walk", "I_WALK"), ("jump", "I_JUMP"), ("walk twice", "I_WALK I_WALK")]
+    pairs = [("jump twice", "I_JUMP I_JUMP"), ("jump", "I_JUMP"), ("walk", "")]
+    X = inv.features(study, pairs)
+    assert X.shape == (3, 11) and np.isfinite(X).all()
+    assert list(X[:, 5]) == [3, 2, 1]  # positions scored, the end token's included
+    assert (X[:, 2] <= X[:, 1]).all() and (X[:, 3] <= X[:, 2]).all()  # lowest <= mean; two lowest
+    assert (X[:, 7] <= 0).all() and (X[:, 8] <= 0).all()  # margins: never above the argmax's
+    assert X[2, 10] == lang.NO_EARLY and (X[:2, 10] > lang.NO_EARLY).all()
+    assert (X[:2, 10] <= 0).all()
 
 
 def test_leaks_counts_test_pairs_and_jump_composed_under_its_own_meaning():

@@ -220,6 +220,9 @@ def near_miss(output: str, rng: random.Random) -> str:
     return " ".join(acts[:-1] if len(acts) > 1 else [*acts, acts[-1]])
 
 
+NO_EARLY = -30.0  # the critic's log-probability of ending early where there is no earlier position
+
+
 class LanguageInventor:
     name = "language"
     threshold = 0.5  # the enforcer keeps samples the critic scores at least this; the chapter
@@ -297,7 +300,9 @@ class LanguageInventor:
         the end token's, the output's length, the fraction of positions where the output is the
         model's argmax; the margins (each position's log-probability less the model's highest
         there): total, lowest and how many are below zero; and the highest log-probability of
-        ending early (the end token at a position before the last)."""
+        ending early (the end token at a position before the last). An empty output (the end
+        token alone) counts its one log-probability twice as its two lowest, and NO_EARLY as
+        its chance of ending early, which it has no position for."""
         tok = self._tokens(study, [c for c, _ in pairs], [o for _, o in pairs])
         m = self.model
         mapped = [(tok.inp(a), tok.out(b)) for a, b in study]
@@ -320,7 +325,7 @@ class LanguageInventor:
             agree = (lp.argmax(1) == target).float().mean().item()
             margin = tl - lp.max(1).values.numpy()
             low2 = np.sort(tl)[:2].sum() if len(tl) > 1 else 2 * tl[0]
-            early = lp[:-1, m.index[EOS]].max().item() if len(tl) > 1 else 0.0
+            early = lp[:-1, m.index[EOS]].max().item() if len(tl) > 1 else NO_EARLY
             rows.append([tl.sum(), tl.mean(), tl.min(), low2, tl[-1], len(tl), agree,
                          margin.sum(), margin.min(), (margin < 0).sum(), early])  # fmt: skip
         return np.array(rows, np.float32)
@@ -484,7 +489,8 @@ def leaks(pairs: list[tuple[str, str]], banned: set) -> int:
     return n
 
 
-def _primitive(word: str) -> None:
+def _check_primitive(word: str) -> None:
+    """ValueError unless `word` is one of SCAN's primitives."""
     if word not in scan.PRIMITIVES:
         raise ValueError(f"unknown primitive {word!r}; known: {', '.join(scan.PRIMITIVES)}")
 
@@ -494,7 +500,7 @@ def carry_split(hold: str, seed: int) -> tuple[list, list]:
     the development analog, made from add-jump's training set alone (it touches no test pair):
     the commands that compose `hold` are its test set; the rest, with `hold` alone repeated as
     often as add-jump repeats jump, its training set."""
-    _primitive(hold)
+    _check_primitive(hold)
     data = scan.split("addprim_jump", seed)
     if hold == "jump":
         return list(data.train), list(data.test)
@@ -519,7 +525,7 @@ def invented_pairs(inv: LanguageInventor, rules: Study, requests, n_per: int, se
     interpreter, to report) and counts."""
     if n_per < 1:
         raise ValueError(f"n_per must be >= 1, got {n_per}")
-    _primitive(hold)
+    _check_primitive(hold)
     held = sorted({hold, "jump"})
     own, base = meanings(inv, rules.pairs), definition(se.BASE)
     pairs, truth, obeyed = [], [], {}
