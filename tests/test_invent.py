@@ -391,6 +391,15 @@ def test_language_carry_back_trains_each_arm_on_its_data_from_the_same_initialis
     assert out["lexicon"] == "walk I_WALK look I_LOOK run I_RUN jump I_JUMP |"
     with pytest.raises(ValueError, match="n_inits"):
         lang.carry_back(reader, rules, ("walk means look",), 6, 0, n_inits=0)
+    # repeated, each invented pair stands that many times in both invented arms, not in the base
+    seen.clear()
+    out3 = lang.carry_back(reader, rules, ("walk means look",), 6, 0, n_inits=1, hold="walk",
+                           n_test=5, recipe=tiny, workers=1, ceiling=True, repeat=3)  # fmt: skip
+    assert out3["repeat"] == 3 and out3["n_invented"] == out["n_invented"]
+    assert [len(t) for _, t in seen] == [n_base + 3 * out["n_invented"]] * 2 + [n_base]
+    assert seen[0][1][n_base:] == invented * 3 and seen[1][1][n_base:] == true * 3
+    with pytest.raises(ValueError, match="repeat"):
+        lang.carry_back(reader, rules, ("walk means look",), 6, 0, repeat=0)
 
 
 def test_language_carry_back_trains_the_transformer():

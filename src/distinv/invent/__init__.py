@@ -62,6 +62,9 @@ CARRY_LANGUAGE = ("jump means walk", "jump means look", "jump means run",
                   "walk means jump", "look means jump", "run means jump")  # fmt: skip
 CARRY_LANGUAGE_DEV = ("walk means look", "walk means run", "walk means jump",
                       "look means walk", "run means walk", "jump means walk")  # fmt: skip
+# How many times each invented pair stands in the training set: the candidates compared on the
+# analog with the six requests (the chapter's `repeat_language` is the one kept).
+CARRY_LANGUAGE_REPEATS = (1, 3, 6)
 
 
 def world_class(world: str):
@@ -84,6 +87,6 @@ def for_world(world: str, sources: str = "auto", **options):
 
 
 __all__ = ["CARRY", "CARRY_DEV", "CARRY_DEV_AT", "CARRY_DEV_N", "CARRY_LANGUAGE",
-           "CARRY_LANGUAGE_DEV", "CARRY_MARGIN", "CHAPTERS",
+           "CARRY_LANGUAGE_DEV", "CARRY_LANGUAGE_REPEATS", "CARRY_MARGIN", "CHAPTERS",
            "CRITIC_CHECK", "DEV", "TEST", "WORLDS", "Check", "Critic", "Grade", "auroc",
            "for_world", "mmd", "world_class"]  # fmt: skip

@@ -567,7 +567,7 @@ def _fit_score(args: tuple) -> float:
 
 def carry_back(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: int,
                n_inits: int = 2, hold: str = "jump", n_test: int = 1000, recipe=None,
-               workers: int = 2, ceiling: bool = False) -> dict:  # fmt: skip
+               workers: int = 2, ceiling: bool = False, repeat: int = 1) -> dict:  # fmt: skip
     """The insight carried back: the Transformer of 05_compositional (its recipe: the same steps
     and batches), reading the lexicon before each command, trained on `carry_split(hold)`'s
     training set alone and on it plus the invented languages (`invented_pairs`), from `n_inits`
@@ -575,6 +575,8 @@ def carry_back(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: 
 
     With `ceiling`, a third arm trains on the same invented commands with their true outputs (the
     interpreter's): what the carry-back would give were every answer right; not the inventor.
+    Each invented pair stands `repeat` times in its arm's training set, so that a batch draws it
+    `repeat` times as often as a training pair; the steps and batches stay the recipe's.
 
     Returns "accuracy" {"base" | "invented" | "true": mean over the initialisations},
     "accuracies" (one per initialisation), "overlap" (invented pairs, either arm's, that
@@ -584,6 +586,8 @@ def carry_back(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: 
 
     if n_inits < 1:
         raise ValueError(f"n_inits must be >= 1, got {n_inits}")
+    if repeat < 1:
+        raise ValueError(f"repeat must be >= 1, got {repeat}")
     recipe = recipe or comp.Recipe()
     train, test_all = carry_split(hold, seed)
     banned = set(test_all)  # the analog's test pairs and add-jump's
@@ -596,7 +600,7 @@ def carry_back(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: 
     invented, truth = inv_data.pop("pairs"), inv_data.pop("truth")
     inputs = [f"{base_lex} {c}" for c, _ in test]
     inits = [1000 * seed + k for k in range(n_inits)]
-    arms = {"invented": base + invented, "true": base + truth, "base": base}
+    arms = {"invented": base + invented * repeat, "true": base + truth * repeat, "base": base}
     runs = [(name, k) for name in arms if name != "true" or ceiling for k in inits]
     jobs = [(recipe, k, arms[name], inputs, test) for name, k in runs]
     workers = min(cpus.allowed(workers), len(jobs))
@@ -610,4 +614,5 @@ def carry_back(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: 
     overlap = leaks(invented + truth, banned)
     return {"accuracy": {k: float(np.mean(v)) for k, v in accs.items()}, "accuracies": accs,
             "overlap": overlap, "n_invented": len(invented), "n_base": len(base),
-            "n_test": len(test), "n_inits": n_inits, "lexicon": base_lex, **inv_data}  # fmt: skip
+            "n_test": len(test), "n_inits": n_inits, "repeat": repeat, "lexicon": base_lex,
+            **inv_data}  # fmt: skip
