@@ -328,6 +328,40 @@ def test_invented_pairs_never_teach_the_held_out_word_composed_with_its_own_mean
         lang.invented_pairs(reader, rules, requests, 40, 0, "hop", banned)
 
 
+class _Fickle(_Reader):
+    """A reader whose answers to commands with "twice" depend on which study set it reads: right
+    from the study set of `primary` (its commands), one action too many from any other."""
+
+    def __init__(self, primary):
+        super().__init__()
+        self.primary = {c for c, _ in primary}
+
+    def answer(self, study, commands):
+        outs = super().answer(study, commands)
+        if {c for c, _ in study} == self.primary:
+            return outs
+        return [o + " I_LOOK" if "twice" in c else o for c, o in zip(commands, outs, strict=True)]
+
+
+def test_invented_pairs_keep_only_commands_every_reading_answers_alike():
+    _, rules = _reader_rules()
+    fickle = _Fickle(rules.pairs)
+    other = fickle.extract(fickle.observe(irun.N_OBSERVED["language"], 5))
+    assert {c for c, _ in other.pairs} != fickle.primary
+    banned = set(scan.split("addprim_jump", 0).test)
+    one = lang.invented_pairs(fickle, rules, ("walk means look",), 60, 0, "walk", banned)
+    two = lang.invented_pairs(fickle, rules, ("walk means look",), 60, 0, "walk", banned, [other])
+    twice = [p for p in one["pairs"] if "twice" in p[0]]
+    assert twice and one["n_disagree"] == 0
+    assert two["pairs"] == [p for p in one["pairs"] if "twice" not in p[0]]
+    assert two["truth"] == [p for p in one["truth"] if "twice" not in p[0]]
+    assert two["n_disagree"] == len(twice)
+    assert two["n_asked"] == len(two["pairs"]) + two["n_kept_meaning"] + two["n_disagree"]
+    # the same study set read twice agrees with itself
+    same = lang.invented_pairs(fickle, rules, ("walk means look",), 60, 0, "walk", banned, [rules])
+    assert same["pairs"] == one["pairs"] and same["n_disagree"] == 0
+
+
 @torch.no_grad()
 def test_language_critic_features_summarise_each_candidate():
     from distinv.meta import train as mt
@@ -400,6 +434,18 @@ def test_language_carry_back_trains_each_arm_on_its_data_from_the_same_initialis
     assert seen[0][1][n_base:] == invented * 3 and seen[1][1][n_base:] == true * 3
     with pytest.raises(ValueError, match="repeat"):
         lang.carry_back(reader, rules, ("walk means look",), 6, 0, repeat=0)
+    # with further readings, the commands they answer otherwise are left out of both arms
+    seen.clear()
+    fickle = _Fickle(rules.pairs)
+    kw = dict(hold="walk", n_test=5, recipe=tiny, workers=1, ceiling=True, n_inits=1)
+    one = lang.carry_back(fickle, rules, ("walk means look",), 40, 0, **kw)
+    three = lang.carry_back(fickle, rules, ("walk means look",), 40, 0, readings=3, **kw)
+    assert one["readings"] == 1 and three["readings"] == 3 and one["n_disagree"] == 0
+    assert three["n_disagree"] > 0
+    assert three["n_invented"] == one["n_invented"] - three["n_disagree"]
+    assert not any("twice" in x for x, _ in seen[3][1][n_base:] + seen[4][1][n_base:])
+    with pytest.raises(ValueError, match="readings"):
+        lang.carry_back(reader, rules, ("walk means look",), 6, 0, readings=0)
 
 
 def test_language_carry_back_trains_the_transformer():

@@ -65,6 +65,13 @@ CARRY_LANGUAGE_DEV = ("walk means look", "walk means run", "walk means jump",
 # How many times each invented pair stands in the training set: the candidates compared on the
 # analog with the six requests (the chapter's `repeat_language` is the one kept).
 CARRY_LANGUAGE_REPEATS = (1, 3, 6)
+# How many readings (study sets of the base language, each changed by the request) must give an
+# invented command the same answer for it to be kept: the candidates compared on the analog with
+# the six requests and three repeats (the chapter's `readings_language` is the one kept; 1: all).
+CARRY_LANGUAGE_READINGS = (1, 3, 5, 9)
+# Invented commands per request: the candidates compared on the analog with the six requests and
+# three repeats (the chapter's `n_carry_language` is the one kept).
+CARRY_LANGUAGE_PER = (500, 1000, 1500)
 
 
 def world_class(world: str):
@@ -87,6 +94,8 @@ def for_world(world: str, sources: str = "auto", **options):
 
 
 __all__ = ["CARRY", "CARRY_DEV", "CARRY_DEV_AT", "CARRY_DEV_N", "CARRY_LANGUAGE",
-           "CARRY_LANGUAGE_DEV", "CARRY_LANGUAGE_REPEATS", "CARRY_MARGIN", "CHAPTERS",
+           "CARRY_LANGUAGE_DEV", "CARRY_LANGUAGE_PER", "CARRY_LANGUAGE_READINGS",
+           "CARRY_LANGUAGE_REPEATS",
+           "CARRY_MARGIN", "CHAPTERS",
            "CRITIC_CHECK", "DEV", "TEST", "WORLDS", "Check", "Critic", "Grade", "auroc",
            "for_world", "mmd", "world_class"]  # fmt: skip

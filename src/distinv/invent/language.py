@@ -511,10 +511,15 @@ def carry_split(hold: str, seed: int) -> tuple[list, list]:
 
 
 def invented_pairs(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: int,
-                   hold: str, banned: set) -> dict:  # fmt: skip
+                   hold: str, banned: set, others=()) -> dict:  # fmt: skip
     """The invented languages' training pairs, lexicon first: the inventor's samples under each
     request (`generate`: `n_per` commands, half of them using a changed word, answered by its
-    meta-learner from the changed study set, right or wrong; nothing checks them).
+    meta-learner from the changed study set, right or wrong; the interpreter checks none).
+
+    `others`: further study sets of the base language (Studies, as `extract` returns them). Each
+    is changed by the same request and the meta-learner answers the same commands from it; a
+    command is kept only where every reading gives the same answer (self-agreement: learned
+    answers checked against each other, never against the interpreter).
 
     Left out, for jump and for `hold` (the words whose composition the base world withholds): in
     a language that keeps the word's meaning (by its definition, or as the inventor's lexicon
@@ -529,7 +534,7 @@ def invented_pairs(inv: LanguageInventor, rules: Study, requests, n_per: int, se
     held = sorted({hold, "jump"})
     own, base = meanings(inv, rules.pairs), definition(se.BASE)
     pairs, truth, obeyed = [], [], {}
-    count = dict.fromkeys(("n_asked", "n_kept_meaning", "n_test_pairs"), 0)
+    count = dict.fromkeys(("n_asked", "n_kept_meaning", "n_disagree", "n_test_pairs"), 0)
     for i, r in enumerate(requests):
         lang = language(r)
         changed = inv.modify(rules, r)
@@ -539,10 +544,14 @@ def invented_pairs(inv: LanguageInventor, rules: Study, requests, n_per: int, se
         samples = inv.generate(changed, n_per, seed + 10 * i)
         obeyed[r] = float(np.nanmean(inv.grade(samples, r).obeyed))
         count["n_asked"] += len(samples.pairs)
-        for c, o in samples.pairs:
+        cmds = [c for c, _ in samples.pairs]
+        readings = [inv.answer(inv.modify(o, r).pairs, cmds) for o in others]
+        for j, (c, o) in enumerate(samples.pairs):
             true = se.interpret(lang, c)
             if any(composes(c, w) for w in keeps):
                 count["n_kept_meaning"] += 1
+            elif any(a[j] != o for a in readings):
+                count["n_disagree"] += 1
             elif (c, o) in banned or (c, true) in banned:
                 count["n_test_pairs"] += 1
             else:
@@ -567,7 +576,8 @@ def _fit_score(args: tuple) -> float:
 
 def carry_back(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: int,
                n_inits: int = 2, hold: str = "jump", n_test: int = 1000, recipe=None,
-               workers: int = 2, ceiling: bool = False, repeat: int = 1) -> dict:  # fmt: skip
+               workers: int = 2, ceiling: bool = False, repeat: int = 1,
+               readings: int = 1) -> dict:  # fmt: skip
     """The insight carried back: the Transformer of 05_compositional (its recipe: the same steps
     and batches), reading the lexicon before each command, trained on `carry_split(hold)`'s
     training set alone and on it plus the invented languages (`invented_pairs`), from `n_inits`
@@ -577,6 +587,9 @@ def carry_back(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: 
     interpreter's): what the carry-back would give were every answer right; not the inventor.
     Each invented pair stands `repeat` times in its arm's training set, so that a batch draws it
     `repeat` times as often as a training pair; the steps and batches stay the recipe's.
+    With `readings` > 1, the inventor also observes `readings - 1` further study sets of the base
+    language (as many examples as `rules` holds, from seeds no chapter's observation uses) and
+    keeps an invented command only where its answers under all of them agree (`invented_pairs`).
 
     Returns "accuracy" {"base" | "invented" | "true": mean over the initialisations},
     "accuracies" (one per initialisation), "overlap" (invented pairs, either arm's, that
@@ -588,6 +601,8 @@ def carry_back(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: 
         raise ValueError(f"n_inits must be >= 1, got {n_inits}")
     if repeat < 1:
         raise ValueError(f"repeat must be >= 1, got {repeat}")
+    if readings < 1:
+        raise ValueError(f"readings must be >= 1, got {readings}")
     recipe = recipe or comp.Recipe()
     train, test_all = carry_split(hold, seed)
     banned = set(test_all)  # the analog's test pairs and add-jump's
@@ -596,7 +611,9 @@ def carry_back(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: 
     test = comp.sample(test_all, n_test, seed)
     base_lex = lexicon(inv, rules.pairs)
     base = [(f"{base_lex} {c}", o) for c, o in train]
-    inv_data = invented_pairs(inv, rules, requests, n_per, seed, hold, banned)
+    n_obs = len(rules.pairs)
+    others = [inv.extract(inv.observe(n_obs, 10_000 + 100 * seed + k)) for k in range(1, readings)]
+    inv_data = invented_pairs(inv, rules, requests, n_per, seed, hold, banned, others)
     invented, truth = inv_data.pop("pairs"), inv_data.pop("truth")
     inputs = [f"{base_lex} {c}" for c, _ in test]
     inits = [1000 * seed + k for k in range(n_inits)]
@@ -614,5 +631,6 @@ def carry_back(inv: LanguageInventor, rules: Study, requests, n_per: int, seed: 
     overlap = leaks(invented + truth, banned)
     return {"accuracy": {k: float(np.mean(v)) for k, v in accs.items()}, "accuracies": accs,
             "overlap": overlap, "n_invented": len(invented), "n_base": len(base),
-            "n_test": len(test), "n_inits": n_inits, "repeat": repeat, "lexicon": base_lex,
+            "n_test": len(test), "n_inits": n_inits, "repeat": repeat, "readings": readings,
+            "lexicon": base_lex,
             **inv_data}  # fmt: skip
