@@ -356,10 +356,29 @@ def test_invented_pairs_keep_only_commands_every_reading_answers_alike():
     assert two["pairs"] == [p for p in one["pairs"] if "twice" not in p[0]]
     assert two["truth"] == [p for p in one["truth"] if "twice" not in p[0]]
     assert two["n_disagree"] == len(twice)
-    assert two["n_asked"] == len(two["pairs"]) + two["n_kept_meaning"] + two["n_disagree"]
-    # the same study set read twice agrees with itself
+    assert two["n_asked"] == (len(two["pairs"]) + two["n_kept_meaning"] + two["n_disagree"]
+                              + two["n_test_pairs"])  # fmt: skip
+    # the same study set read twice agrees with itself; one reading that disagrees is enough
     same = lang.invented_pairs(fickle, rules, ("walk means look",), 60, 0, "walk", banned, [rules])
     assert same["pairs"] == one["pairs"] and same["n_disagree"] == 0
+    mixed = lang.invented_pairs(fickle, rules, ("walk means look",), 60, 0, "walk", banned,
+                                [rules, other])  # fmt: skip
+    assert mixed["pairs"] == two["pairs"] and mixed["n_disagree"] == len(twice)
+    # a test pair is counted as one whether or not its readings agree
+    hits = [[p for p in one["pairs"] if "twice" not in p[0]][0], twice[0]]  # agreed, not
+    also = {(lang.read_lexicon(x)[1], o) for x, o in hits}
+    guarded = lang.invented_pairs(fickle, rules, ("walk means look",), 60, 0, "walk",
+                                  banned | also, [other])  # fmt: skip
+    assert guarded["n_test_pairs"] == 2 and guarded["n_disagree"] == len(twice) - 1
+
+
+def test_the_chapter_defaults_are_the_carry_back_choices_it_names():
+    from distinv.book.chapters import find
+
+    params = find("10_invent").params
+    assert params["n_carry_language"].default == invent.CARRY_LANGUAGE_PER[0]
+    assert params["readings_language"].default == invent.CARRY_LANGUAGE_READINGS[0] == 1
+    assert params["repeat_language"].default in invent.CARRY_LANGUAGE_REPEATS
 
 
 @torch.no_grad()
