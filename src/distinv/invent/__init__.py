@@ -95,7 +95,6 @@ def for_world(world: str, sources: str = "auto", **options):
 
 __all__ = ["CARRY", "CARRY_DEV", "CARRY_DEV_AT", "CARRY_DEV_N", "CARRY_LANGUAGE",
            "CARRY_LANGUAGE_DEV", "CARRY_LANGUAGE_PER", "CARRY_LANGUAGE_READINGS",
-           "CARRY_LANGUAGE_REPEATS",
-           "CARRY_MARGIN", "CHAPTERS",
+           "CARRY_LANGUAGE_REPEATS", "CARRY_MARGIN", "CHAPTERS",
            "CRITIC_CHECK", "DEV", "TEST", "WORLDS", "Check", "Critic", "Grade", "auroc",
            "for_world", "mmd", "world_class"]  # fmt: skip

@@ -545,14 +545,14 @@ def invented_pairs(inv: LanguageInventor, rules: Study, requests, n_per: int, se
         obeyed[r] = float(np.nanmean(inv.grade(samples, r).obeyed))
         count["n_asked"] += len(samples.pairs)
         cmds = [c for c, _ in samples.pairs]
-        readings = [inv.answer(inv.modify(study, r).pairs, cmds) for study in others]
+        answers = [inv.answer(inv.modify(study, r).pairs, cmds) for study in others]
         for j, (c, o) in enumerate(samples.pairs):
             true = se.interpret(lang, c)
             if any(composes(c, w) for w in keeps):
                 count["n_kept_meaning"] += 1
             elif (c, o) in banned or (c, true) in banned:
                 count["n_test_pairs"] += 1
-            elif any(a[j] != o for a in readings):
+            elif any(a[j] != o for a in answers):
                 count["n_disagree"] += 1
             else:
                 pairs.append((f"{lex} {c}", o))
