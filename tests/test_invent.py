@@ -634,6 +634,37 @@ def test_physics_critic_tells_a_gravity_near_miss_on_fresh_worlds():
     assert common.auroc(good, bad) > 0.75
 
 
+def test_bounce_reading_reads_restitution_off_a_wall_bounce():
+    """The hand-written diagnostic reads restitution off a ball's bounce on the right wall (no
+    gravity, friction or drag) to within 0.01, and is NaN where the ball never reverses."""
+    states = np.zeros((2, iphys.CRITIC_FRAMES + 1, 2, 4))
+    states[:, 0, 0] = [[9.0, 5.0, 6.0, 0.0], [5.0, 5.0, 0.5, 0.0]]  # toward the wall; slow
+    one = np.array([[True, False]] * 2)
+    data = physics.Trajectories(
+        states,
+        one,
+        np.array([[0.3, 0.0]] * 2),
+        np.array([[1.0, 0.0]] * 2),
+        [physics.World()] * 2,
+        1 / 30,
+    )
+    read = iphys.bounce_reading(data.rerun([physics.World(0.0, 0.0, 0.8, 0.0)] * 2))
+    assert abs(read[0] - 0.8) < 0.01 and np.isnan(read[1])
+
+
+def test_reading_auroc_scores_restitution_near_misses_two_ways():
+    """On restitution near misses of a world with restitution 0.7, the hand-written reading tells
+    the truth from the near miss (AUROC above 0.75) where a critic that scores everything alike
+    sits at 0.5; only pairs where the near miss shows count."""
+    inv = iphys.PhysicsInventor()
+    inv.dt = 1 / 30
+    inv.critic = types.SimpleNamespace(score=lambda X: np.zeros(len(X)))
+    rules = iphys.Laws(np.tile([9.8, 0.1, 0.7, 0.1], (5, 1)), touched=("gravity",))
+    out = inv.reading_auroc(rules, 300, 0)
+    assert out["critic"] == 0.5 and out["reading"] > 0.75, out
+    assert 0 < out["unread"] < out["shows"] < out["n"] == 300
+
+
 def test_artifacts_roundtrip_and_missing_runs(tmp_path):
     run = tmp_path / "runs" / "06_physics"
     run.mkdir(parents=True)
