@@ -636,33 +636,40 @@ def test_physics_critic_tells_a_gravity_near_miss_on_fresh_worlds():
 
 def test_bounce_reading_reads_restitution_off_a_wall_bounce():
     """The hand-written diagnostic reads restitution off a ball's bounce on the right wall (no
-    gravity, friction or drag) to within 0.01, and is NaN where the ball never reverses."""
-    states = np.zeros((2, iphys.CRITIC_FRAMES + 1, 2, 4))
-    states[:, 0, 0] = [[9.0, 5.0, 6.0, 0.0], [5.0, 5.0, 0.5, 0.0]]  # toward the wall; slow
-    one = np.array([[True, False]] * 2)
+    gravity, friction or drag) to within 0.01; NaN where the ball never reverses, and where it
+    reverses from under REVERSAL (a slow ball that touches the wall)."""
+    states = np.zeros((3, iphys.CRITIC_FRAMES + 1, 2, 4))
+    states[:, 0, 0] = [[9.0, 5.0, 6.0, 0.0], [5.0, 5.0, 0.5, 0.0], [9.6, 5.0, 0.3, 0.0]]
+    one = np.array([[True, False]] * 3)
     data = physics.Trajectories(
         states,
         one,
-        np.array([[0.3, 0.0]] * 2),
-        np.array([[1.0, 0.0]] * 2),
-        [physics.World()] * 2,
+        np.array([[0.3, 0.0]] * 3),
+        np.array([[1.0, 0.0]] * 3),
+        [physics.World()] * 3,
         1 / 30,
     )
-    read = iphys.bounce_reading(data.rerun([physics.World(0.0, 0.0, 0.8, 0.0)] * 2))
-    assert abs(read[0] - 0.8) < 0.01 and np.isnan(read[1])
+    moved = data.rerun([physics.World(0.0, 0.0, 0.8, 0.0)] * 3)
+    assert (np.diff(np.sign(moved.states[2, :, 0, 2])) != 0).any()  # the slow ball does reverse
+    read = iphys.bounce_reading(moved)
+    assert abs(read[0] - 0.8) < 0.01 and np.isnan(read[1:]).all()
 
 
 def test_reading_auroc_scores_restitution_near_misses_two_ways():
-    """On restitution near misses of a world with restitution 0.7, the hand-written reading tells
-    the truth from the near miss (AUROC above 0.75) where a critic that scores everything alike
-    sits at 0.5; only pairs where the near miss shows count."""
+    """On restitution near misses of a world with restitution 0.7 (whatever the request touched),
+    the critic's AUROC is the one its scores give on the pairs where the near miss shows, and the
+    hand-written reading tells the truth from the near miss (AUROC above 0.75)."""
     inv = iphys.PhysicsInventor()
     inv.dt = 1 / 30
-    inv.critic = types.SimpleNamespace(score=lambda X: np.zeros(len(X)))
+    inv.critic = types.SimpleNamespace(score=lambda X: X[..., -1].sum(1))  # some feature's sum
     rules = iphys.Laws(np.tile([9.8, 0.1, 0.7, 0.1], (5, 1)), touched=("gravity",))
     out = inv.reading_auroc(rules, 300, 0)
-    assert out["critic"] == 0.5 and out["reading"] > 0.75, out
-    assert 0 < out["unread"] < out["shows"] < out["n"] == 300
+    good, bad, L, shows = inv.near_misses(rules, 300, 0, ("restitution",))
+    assert (np.abs(bad.states - good.states).max((1, 2, 3)) > 0).sum() >= shows.sum() > 0
+    expect = common.auroc(inv.critic.score(iphys.features(good, L))[shows],
+                          inv.critic.score(iphys.features(bad, L))[shows])  # fmt: skip
+    assert out["critic"] == expect != 0.5 and out["reading"] > 0.75, out
+    assert 0 < out["unread"] < out["shows"] == shows.sum() < out["n"] == 300
 
 
 def test_artifacts_roundtrip_and_missing_runs(tmp_path):

@@ -307,7 +307,7 @@ class PhysicsInventor:
         scale = float(np.median(d[d > 0]))
         return mmd(gen, true, scale), mmd(base, true, scale)
 
-    def near_misses(self, rules: Laws, n: int, seed: int, laws=None):
+    def near_misses(self, rules: Laws, n: int, seed: int, laws: tuple[str, ...] | None = None):
         """n starting states with laws drawn from `rules` (the laws asked for, L), simulated for
         CRITIC_FRAMES frames under L (the truth) and under L with one of `laws` (default: the
         touched ones) a near miss off. Returns (truth, near misses, L, where the near miss shows in
@@ -319,7 +319,9 @@ class PhysicsInventor:
         states[:, 0] = data.states[:, 0]
         data = replace(data, states=states, worlds=_worlds(L))
         rng = np.random.default_rng([seed, 96])
-        law = np.array([LAWS.index(k) for k in rng.choice(laws or rules.touched, n)])
+        law = np.array(
+            [LAWS.index(k) for k in rng.choice(rules.touched if laws is None else laws, n)]
+        )
         good = data.rerun(data.worlds)
         bad = data.rerun(_worlds(_near_miss(L, rng, law)))
         return good, bad, L, rms(good.states, bad.states, good.present) > 1e-3
