@@ -330,10 +330,12 @@ class PhysicsInventor:
         """The critic on true trajectories of the changed world (positives) against trajectories
         whose changed law is a near miss of the one asked for (negatives), each told the laws
         asked for; only samples where the near miss shows in the critic's frames count."""
-        good, bad, L, shows = self.near_misses(rules, n, seed)
-        pos = self.critic.score(features(good, L))[shows]
-        neg = self.critic.score(features(bad, L))[shows]
-        return auroc(pos, neg)
+        return self._critic_auroc(*self.near_misses(rules, n, seed))
+
+    def _critic_auroc(self, good, bad, L: np.ndarray, shows: np.ndarray) -> float:
+        """The critic's AUROC on `near_misses`' pairs where the near miss shows, told L."""
+        return auroc(self.critic.score(features(good, L))[shows],
+                     self.critic.score(features(bad, L))[shows])  # fmt: skip
 
     def reading_auroc(self, rules: Laws, n: int, seed: int) -> dict:
         """A diagnostic of the critic on restitution: near misses of restitution alone, built as
@@ -345,8 +347,7 @@ class PhysicsInventor:
         told = L[shows, LAWS.index("restitution")]
         read = {k: bounce_reading(t)[shows] for k, t in (("good", good), ("bad", bad))}
         score = {k: -np.nan_to_num(np.abs(r - told), nan=np.inf) for k, r in read.items()}
-        return {"critic": auroc(self.critic.score(features(good, L))[shows],
-                                self.critic.score(features(bad, L))[shows]),
+        return {"critic": self._critic_auroc(good, bad, L, shows),
                 "reading": auroc(score["good"], score["bad"]), "shows": int(shows.sum()), "n": n,
                 "unread": int(np.isnan(read["good"]).sum())}  # fmt: skip
 
