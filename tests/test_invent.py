@@ -179,15 +179,30 @@ def test_physics_overlap_counts_gravity_near_a_test_split():
     assert iphys.overlap(inv, tests, 0.1) == {"jupiter": 2, "timevarying": 0}
 
 
-def test_physics_starts_and_critic_features():
+@pytest.fixture(scope="module")
+def small_physics_critic():
+    """The physics critic trained small: its simulator on 200 trajectories for 1,500 steps, its
+    classifier on 1,500 trajectories for 800 steps."""
+    return iphys.PhysicsInventor(n_critic=1500, critic_steps=800, n_energy=200,
+                                 energy_steps=1500, seed=0).fit_critic()  # fmt: skip
+
+
+def test_physics_starts_and_critic_energy(small_physics_critic):
+    """The energy's residuals, per frame and in both units, are finite and larger under a gravity
+    far from the truth; the classifier's summary has one row per trajectory."""
     s = iphys.starts(6, 3, 1 / 30)
     assert s.states.shape == (6, 1, 2, 4) and s.present.sum(1).tolist() == [1, 2] * 3
-    data = physics.dataset("iid", 4, 0, n_steps=iphys.CRITIC_FRAMES)
-    L = np.array([[w.gravity, w.friction, w.restitution, w.damping] for w in data.worlds])
-    X = iphys.features(data, L)
-    assert X.shape[0] == 4 and np.isfinite(X).all()
-    with pytest.raises(ValueError, match="reads"):
-        iphys.features(data.subset(np.arange(4), 5), L)
+    energy = small_physics_critic.energy
+    data = physics.dataset("iid", 40, 5, n_steps=iphys.CRITIC_FRAMES)
+    L = iphys._laws(data.worlds)
+    r = energy.residuals(data, L, iphys.CRITIC_FRAMES)
+    assert r.shape == (40, iphys.CRITIC_FRAMES, 2) and np.isfinite(r).all() and (r >= 0).all()
+    far = L * [1.5, 1, 1, 1]
+    assert (energy.residuals(data, far, iphys.CRITIC_FRAMES).sum(1) > r.sum(1)).mean() > 0.9
+    X = iphys.energy_summary(energy, data, L)
+    assert X.shape == (40, 10) and np.isfinite(X).all()
+    with pytest.raises(ValueError, match="frames"):
+        energy.residuals(data.subset(np.arange(4), 5), L[:4], iphys.CRITIC_FRAMES)
 
 
 def test_physics_near_miss_moves_one_law_within_range():
@@ -567,7 +582,7 @@ def test_each_world_checks_at_its_threshold(world, monkeypatch):
     scores = np.array([0.6, 0.8, 0.9])
     inv.critic = types.SimpleNamespace(score=lambda X: scores)  # stands in for the trained critic
     if world == "physics":
-        monkeypatch.setattr(iphys, "features", lambda t, laws: None)
+        inv.summary = lambda t, laws: None
         monkeypatch.setattr(iphys, "_laws", lambda worlds: None)
         check = inv.check(iphys.Samples(types.SimpleNamespace(worlds=[]), None))
     elif world == "shapes":
@@ -620,17 +635,17 @@ def test_film_critic_learns_a_product_of_rule_and_sample():
         common.Critic(rule=slice(0, 6)).fit(X, y)
 
 
-def test_physics_critic_tells_a_gravity_near_miss_on_fresh_worlds():
-    """Trained small (1,500 trajectories, 800 steps), the physics critic already tells fresh
+def test_physics_critic_tells_a_gravity_near_miss_on_fresh_worlds(small_physics_critic):
+    """Trained small (`small_physics_critic`), the physics critic already tells fresh
     training-range worlds told their own laws from the same worlds told a gravity 5-30% of its
     training range off."""
-    inv = iphys.PhysicsInventor(n_critic=1500, critic_steps=800, seed=0).fit_critic()
+    inv = small_physics_critic
     data = physics.dataset("iid", 600, 123, n_steps=iphys.CRITIC_FRAMES)
     L = iphys._laws(data.worlds)
     rng = np.random.default_rng(1)
     wrong = iphys._near_miss(L, rng, np.zeros(len(L), int))  # gravity, 5-30% of its range off
-    good = inv.critic.score(iphys.features(data, L))
-    bad = inv.critic.score(iphys.features(data, wrong))
+    good = inv.critic.score(inv.summary(data, L))
+    bad = inv.critic.score(inv.summary(data, wrong))
     assert common.auroc(good, bad) > 0.75
 
 
@@ -661,13 +676,14 @@ def test_reading_auroc_scores_restitution_near_misses_two_ways():
     hand-written reading tells the truth from the near miss (AUROC above 0.75)."""
     inv = iphys.PhysicsInventor()
     inv.dt = 1 / 30
-    inv.critic = types.SimpleNamespace(score=lambda X: X[..., -1].sum(1))  # some feature's sum
+    inv.summary = lambda t, laws: t.states[:, -1, :, 2:].sum((1, 2))  # some feature of the frames
+    inv.critic = types.SimpleNamespace(score=lambda X: X)
     rules = iphys.Laws(np.tile([9.8, 0.1, 0.7, 0.1], (5, 1)), touched=("gravity",))
     out = inv.reading_auroc(rules, 300, 0)
     good, bad, L, shows = inv.near_misses(rules, 300, 0, ("restitution",))
     assert (np.abs(bad.states - good.states).max((1, 2, 3)) > 0).sum() >= shows.sum() > 0
-    expect = common.auroc(inv.critic.score(iphys.features(good, L))[shows],
-                          inv.critic.score(iphys.features(bad, L))[shows])  # fmt: skip
+    expect = common.auroc(inv.critic.score(inv.summary(good, L))[shows],
+                          inv.critic.score(inv.summary(bad, L))[shows])  # fmt: skip
     assert out["critic"] == expect != 0.5 and out["reading"] > 0.75, out
     assert 0 < out["unread"] < out["shows"] == shows.sum() < out["n"] == 300
 

@@ -8,10 +8,13 @@
 - generate: starting states drawn as the training worlds draw theirs, laws drawn from the changed
   rule set, trajectories rolled out by the learned simulator of 06_physics (learned: no
   equations; told the laws).
-- check: the critic (learned here), a network on each of the first CRITIC_FRAMES frames of a
-  trajectory (states and their frame-to-frame differences) whose hidden units the laws claimed
-  scale and shift (FiLM), its logits averaged over the frames; trained on training-range worlds:
-  positives told their own laws, near misses told laws with one visible law a little off.
+- check: the critic (learned here), an energy and a classifier of it. The energy is a learned
+  simulator of 06_physics's architecture (given: its graph, integration and multilinear entry of
+  the laws) trained here, its own weights and data, not the generator's: how far each of a
+  trajectory's first CRITIC_FRAMES transitions lies from its step told the laws claimed. The
+  classifier, an MLP on a few summaries of those residuals (`energy_summary`), is trained on
+  training-range worlds: positives told their own laws, near misses told laws with one visible
+  law a little off.
 - grade: the simulator (the reference) from each sample's starting state under the laws asked
   for, and under the same laws with the request undone.
 """
@@ -25,11 +28,11 @@ import numpy as np
 
 from distinv import artifacts, invent, physics
 from distinv.invent.common import Check, Critic, Grade, auroc, clauses, mmd, one_line
-from distinv.physics import dynamics
+from distinv.physics import dynamics, learned
 from distinv.physics.dynamics import LAWS
-from distinv.physics.learned import SCALE
 
 CRITIC_FRAMES = 20  # frames the critic reads
+ENERGY_FRAMES = 100  # frames of each trajectory the critic's simulator learns from
 # Near misses: a law off by this much (a fraction of its training range, either way).
 NEAR_MISS = (0.05, 0.3)
 RANGE = np.array([physics.TRAIN[k][1] - physics.TRAIN[k][0] for k in LAWS])
@@ -129,17 +132,19 @@ def starts(n: int, seed: int, dt: float) -> physics.Trajectories:
     return physics.Trajectories(states, present, radius, mass, [physics.World()] * n, dt)
 
 
-def features(data: physics.Trajectories, laws: np.ndarray, frames: int = CRITIC_FRAMES):
-    """The critic's input, (n, frames, 24): per frame, the laws (scaled), radii, presence, the
-    state and its difference to the next frame; the critic scores each frame with one function."""
-    s = data.states[:, : frames + 1]
-    if s.shape[1] < frames + 1:
-        raise ValueError(f"the critic reads {frames + 1} frames, the samples have {s.shape[1]}")
-    n = len(data)
-    d = np.diff(s, axis=1).reshape(n, frames, -1)
-    const = np.concatenate([laws / SCALE, data.radius, data.present.astype(float)], 1)
-    return np.concatenate([np.repeat(const[:, None], frames, 1), s[:, :-1].reshape(n, frames, -1),
-                           d], 2)  # fmt: skip
+def energy_summary(energy: learned.LearnedSimulator, data: physics.Trajectories,
+                   laws: np.ndarray, frames: int = CRITIC_FRAMES) -> np.ndarray:  # fmt: skip
+    """What the critic's classifier reads, (n, 10): for the residuals of `energy` told `laws`
+    over the first `frames` transitions (`LearnedSimulator.residuals`), in each of their two units,
+    the log of their sum, the three largest logs and the mean log. A bounce shows in one or two
+    frames, a law that acts in flight in all of them: the classifier weighs the two."""
+    r = energy.residuals(data, laws, frames)
+    cols = []
+    for k, floor in ((0, 1e-3), (1, 1e-9)):  # scaled: about 1 per frame; raw: (m/s)^2 and m^2
+        logs = np.log(r[..., k] + floor)
+        top = -np.sort(-logs, 1)[:, :3]
+        cols += [np.log(r[..., k].sum(1) + floor), *top.T, logs.mean(1)]
+    return np.stack(cols, 1)
 
 
 def _near_miss(L: np.ndarray, rng: np.random.Generator, law: np.ndarray) -> np.ndarray:
@@ -185,9 +190,11 @@ class PhysicsInventor:
     REQUESTS = ACCEPTED
 
     def __init__(self, sources: str = "auto", horizon: int = 50, tolerance: float = 0.25,
-                 n_critic: int = 16000, critic_steps: int = 6000, seed: int = 0):  # fmt: skip
+                 n_critic: int = 16000, critic_steps: int = 2000, n_energy: int = 2000,
+                 energy_steps: int = 20000, seed: int = 0):  # fmt: skip
         self.sources, self.horizon, self.tolerance, self.seed = sources, horizon, tolerance, seed
         self.n_critic, self.critic_steps = n_critic, critic_steps
+        self.n_energy, self.energy_steps = n_energy, energy_steps
 
     def fit(self, base=None) -> PhysicsInventor:
         """Load the structured model and the learned simulator of 06_physics; train the critic
@@ -198,9 +205,14 @@ class PhysicsInventor:
         return self.fit_critic()
 
     def fit_critic(self) -> PhysicsInventor:
-        """Train the critic on `n_critic` training-range trajectories, each twice: told its own
-        laws (positive), and told laws with one law that shows in the critic's frames a little off
-        (a near miss)."""
+        """Train the critic. Its energy: a learned simulator (06_physics's recipe, `energy_steps`
+        steps) on `n_energy` training-range trajectories of ENERGY_FRAMES frames. Its classifier:
+        on `n_critic` more, each twice: told its own laws (positive), and told laws with one law
+        that shows in the critic's frames a little off (a near miss)."""
+        seen_by_energy = physics.dataset("iid", self.n_energy, self.seed + 11,
+                                         n_steps=ENERGY_FRAMES)  # fmt: skip
+        self.energy = learned.LearnedSimulator(learned.Recipe(steps=self.energy_steps),
+                                               seed=self.seed).fit(seen_by_energy)  # fmt: skip
         data = physics.dataset("iid", self.n_critic, self.seed + 7, n_steps=CRITIC_FRAMES)
         self.dt = data.dt
         rng = np.random.default_rng([self.seed, 7])
@@ -208,12 +220,15 @@ class PhysicsInventor:
         seen = np.stack([dynamics.visible(data, k, CRITIC_FRAMES) for k in LAWS], 1)
         law = np.array([rng.choice(np.flatnonzero(v)) if v.any() else 0 for v in seen])
         wrong = _near_miss(L, rng, law)
-        X = np.concatenate([features(data, L), features(data, wrong)])
+        X = np.concatenate([self.summary(data, L), self.summary(data, wrong)])
         y = np.concatenate([np.ones(len(L)), np.zeros(len(L))])
-        rule = slice(0, len(LAWS))  # the laws lead each frame's features
-        self.critic = Critic(width=128, steps=self.critic_steps, seed=self.seed, rule=rule)
+        self.critic = Critic(width=32, steps=self.critic_steps, seed=self.seed)
         self.critic.fit(X, y, "physics critic")
         return self
+
+    def summary(self, data: physics.Trajectories, laws: np.ndarray) -> np.ndarray:
+        """The critic's classifier's input for trajectories told `laws` (`energy_summary`)."""
+        return energy_summary(self.energy, data, laws)
 
     @staticmethod
     def parse(request: str):
@@ -265,7 +280,7 @@ class PhysicsInventor:
     def check(self, samples: Samples, rules: Laws | None = None) -> Check:
         """The critic's score of each sample against the laws it was made under."""
         t = samples.trajectories
-        return Check(self.critic.score(features(t, _laws(t.worlds))), self.threshold)
+        return Check(self.critic.score(self.summary(t, _laws(t.worlds))), self.threshold)
 
     # --- grading, by the simulator ----------------------------------------------------------------
 
@@ -334,8 +349,8 @@ class PhysicsInventor:
 
     def _critic_auroc(self, good, bad, L: np.ndarray, shows: np.ndarray) -> float:
         """The critic's AUROC on `near_misses`' pairs where the near miss shows, told L."""
-        return auroc(self.critic.score(features(good, L))[shows],
-                     self.critic.score(features(bad, L))[shows])  # fmt: skip
+        return auroc(self.critic.score(self.summary(good, L))[shows],
+                     self.critic.score(self.summary(bad, L))[shows])  # fmt: skip
 
     def reading_auroc(self, rules: Laws, n: int, seed: int) -> dict:
         """A diagnostic of the critic on restitution: near misses of restitution alone, built as

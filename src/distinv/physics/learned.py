@@ -437,6 +437,30 @@ class LearnedSimulator:
         x = s[..., :2] + data.dt * s[..., 2:] + out[..., 2:]
         return np.where(data.present[..., None], np.concatenate([x, v], -1), 0.0)
 
+    @torch.no_grad()
+    def residuals(self, data: physics.Trajectories, laws: np.ndarray, frames: int) -> np.ndarray:
+        """How far each of the first `frames` true transitions lies from this simulator's step
+        told `laws` (n, 4): (n, frames, 2), per frame the squared error of its prediction summed
+        over the balls, in units of the spread it learned (near a contact or in free flight) and
+        raw (m/s and m). An energy: small where the frames follow the laws told."""
+        if data.states.shape[1] < frames + 1:
+            raise ValueError(f"need {frames + 1} frames, the trajectories have "
+                             f"{data.states.shape[1]}")  # fmt: skip
+        self._ready(data.dt)
+        laws_t, phi_t = self._told(np.asarray(laws, dtype=float))
+        present = torch.as_tensor(data.present, dtype=torch.float32)
+        out = np.zeros((len(data), frames, 2))
+        for f in range(frames):
+            s0, s1 = data.states[:, f], data.states[:, f + 1]
+            G = _tensors(graph(s0, data.radius, data.mass, data.present, data.dt))
+            target = torch.as_tensor(self.targets(s0, s1, data.dt), dtype=torch.float32)
+            err = self.net(G, laws_t, phi_t)[0] - target
+            near = G["wall_on"].any(-1) | G["pair_on"]
+            scale = torch.where(near[..., None], self.net.near_std, self.net.free_std)
+            out[:, f, 0] = ((err / scale).pow(2).sum(-1) * present).sum(-1).numpy()
+            out[:, f, 1] = (err.pow(2).sum(-1) * present).sum(-1).numpy()
+        return out
+
     def rollout(self, data: physics.Trajectories, start: int, n_steps: int,
                 laws: dict | np.ndarray | None = None) -> np.ndarray:  # fmt: skip
         """(n, n_steps + 1, 2, 4) from the true frame `start`, told `laws` ({law: (n,)} or
