@@ -196,13 +196,32 @@ def test_physics_starts_and_critic_energy(small_physics_critic):
     data = physics.dataset("iid", 40, 5, n_steps=iphys.CRITIC_FRAMES)
     L = iphys._laws(data.worlds)
     r = energy.residuals(data, L, iphys.CRITIC_FRAMES)
-    assert r.shape == (40, iphys.CRITIC_FRAMES, 2) and np.isfinite(r).all() and (r >= 0).all()
+    assert r.shape == (40, iphys.CRITIC_FRAMES, 2) and np.isfinite(r).all()
     far = L * [1.5, 1, 1, 1]
     assert (energy.residuals(data, far, iphys.CRITIC_FRAMES).sum(1) > r.sum(1)).mean() > 0.9
     X = iphys.energy_summary(energy, data, L)
-    assert X.shape == (40, 10) and np.isfinite(X).all()
+    assert X.shape == (40, 2 * (iphys.TOP + 2)) and np.isfinite(X).all()
     with pytest.raises(ValueError, match="frames"):
         energy.residuals(data.subset(np.arange(4), 5), L[:4], iphys.CRITIC_FRAMES)
+    for bad in (L[:3], L * np.nan):
+        with pytest.raises(ValueError, match="finite laws"):
+            energy.residuals(data, bad, iphys.CRITIC_FRAMES)
+
+
+def test_energy_summary_reads_sum_largest_and_mean_log():
+    """Per unit of the residuals: the log of their sum, the largest logs first, the mean log."""
+    r = np.zeros((1, iphys.CRITIC_FRAMES, 2))
+    r[0, :, 0] = np.arange(1, iphys.CRITIC_FRAMES + 1)  # scaled: 1 .. 20
+    r[0, :, 1] = 1e-3  # raw: alike in every frame
+    stub = types.SimpleNamespace(residuals=lambda data, laws, frames: r[:, :frames])
+    x = iphys.energy_summary(stub, None, None)[0]
+    n = iphys.CRITIC_FRAMES
+    logs = np.log(np.arange(1, n + 1) + 1e-3)
+    want = [np.log(n * (n + 1) / 2 + 1e-3), *logs[::-1][: iphys.TOP], logs.mean()]
+    assert np.allclose(x[: iphys.TOP + 2], want)
+    assert np.allclose(
+        x[iphys.TOP + 2 :], [np.log(n * 1e-3 + 1e-9)] + [np.log(1e-3 + 1e-9)] * (iphys.TOP + 1)
+    )
 
 
 def test_physics_near_miss_moves_one_law_within_range():
@@ -629,10 +648,10 @@ def test_film_critic_learns_a_product_of_rule_and_sample():
     c3 = common.Critic(width=32, steps=600, seed=0, rule=slice(0, 3))
     scored = c3.fit(unset[:, [0, 1, 6, 2, 3, 4, 5]], y).score(np.array([[0, 0, 1, 0, 0, 0, 0.0]]))
     assert float(c3.net.std[2]) == 1.0 and 0.0 < scored[0] < 1.0
-    frames = critic.score(np.repeat(X[:5, None], 3, 1))  # rows of frames: logits averaged
-    assert np.allclose(frames, s[:5], atol=1e-6)
     with pytest.raises(ValueError, match="no rule or no sample"):
         common.Critic(rule=slice(0, 6)).fit(X, y)
+    with pytest.raises(ValueError, match="rows"):
+        common.Critic(rule=slice(0, 2)).fit(np.repeat(X[:, None], 3, 1), y)  # rows of frames
 
 
 def test_physics_critic_tells_a_gravity_near_miss_on_fresh_worlds(small_physics_critic):

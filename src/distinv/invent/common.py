@@ -96,8 +96,7 @@ class _MLP(nn.Module):
         self.std.copy_(flat.std(0).clamp_min(1e-6))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.net((x - self.mean) / self.std).squeeze(-1)
-        return out.mean(-1) if x.ndim == 3 else out  # rows of frames: one function, averaged
+        return self.net((x - self.mean) / self.std).squeeze(-1)
 
 
 class _FiLM(_MLP):
@@ -106,8 +105,7 @@ class _FiLM(_MLP):
     the rule claims with what the sample shows (a product, which a plain MLP on the two side by
     side learns slowly), then two layers to a logit. The sample enters twice: standardised by mean
     and standard deviation, and by median and interquartile range through asinh, so that small
-    differences among typical values stay visible beside rare large ones (a bounce among frames
-    of free flight)."""
+    differences among typical values stay visible beside rare large ones."""
 
     def __init__(self, n_in: int, width: int, rule: slice):
         super().__init__(n_in, width)
@@ -136,17 +134,15 @@ class _FiLM(_MLP):
         robust = torch.asinh((x - self.median) / self.iqr)
         sample = torch.cat([z[..., self.others], robust[..., self.others]], -1)
         scale, shift = self.film(z[..., self.rule]).chunk(2, -1)
-        out = self.net(self.sample(sample) * (1 + scale) + shift).squeeze(-1)
-        return out.mean(-1) if x.ndim == 3 else out
+        return self.net(self.sample(sample) * (1 + scale) + shift).squeeze(-1)
 
 
 class Critic:
-    """A classifier of (rule encoding, sample features) rows: the probability that the sample
-    obeys the rules. Trained by logistic loss on positives and near-miss negatives; standardised
-    inputs; Adam on minibatches; fixed steps; seeded. Rows of shape (n, frames, features) are
-    scored by one function per frame whose logits are averaged over the frames. Without `rule`,
-    the function is an MLP on the whole row; with `rule` (the columns that encode the rule), the
-    rule modulates the sample's hidden units (`_FiLM`)."""
+    """A classifier of rows (n, features), a sample's features and, with `rule`, the columns
+    that encode the rule: the probability that the sample obeys the rules. Trained by logistic
+    loss on positives and near-miss negatives; standardised inputs; Adam on minibatches; fixed
+    steps; seeded. Without `rule`, an MLP on the whole row; with `rule`, the rule modulates the
+    sample's hidden units (`_FiLM`)."""
 
     def __init__(self, width: int = 64, steps: int = 1500, lr: float = 2e-3, batch: int = 256,
                  seed: int = 0, rule: slice | None = None):  # fmt: skip
@@ -156,8 +152,9 @@ class Critic:
 
     def fit(self, X: np.ndarray, y: np.ndarray, desc: str = "critic") -> Critic:
         X, y = np.asarray(X, np.float32), np.asarray(y, np.float32)
-        if len(X) != len(y) or not len(X) or not np.isfinite(X).all():
-            raise ValueError("the critic needs as many finite rows as labels, at least one")
+        if X.ndim != 2 or len(X) != len(y) or not len(X) or not np.isfinite(X).all():
+            raise ValueError("the critic needs as many finite rows (n, features) as labels, at "
+                             "least one")  # fmt: skip
         n_in = X.shape[-1]
         if self.rule is not None and not 0 < len(range(n_in)[self.rule]) < n_in:
             raise ValueError(f"the rule columns {self.rule} leave no rule or no sample in "

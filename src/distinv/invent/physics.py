@@ -33,6 +33,7 @@ from distinv.physics.dynamics import LAWS
 
 CRITIC_FRAMES = 20  # frames the critic reads
 ENERGY_FRAMES = 100  # frames of each trajectory the critic's simulator learns from
+TOP = 3  # the critic's classifier reads the largest TOP residuals of a trajectory (and more)
 # Near misses: a law off by this much (a fraction of its training range, either way).
 NEAR_MISS = (0.05, 0.3)
 RANGE = np.array([physics.TRAIN[k][1] - physics.TRAIN[k][0] for k in LAWS])
@@ -133,16 +134,17 @@ def starts(n: int, seed: int, dt: float) -> physics.Trajectories:
 
 
 def energy_summary(energy: learned.LearnedSimulator, data: physics.Trajectories,
-                   laws: np.ndarray, frames: int = CRITIC_FRAMES) -> np.ndarray:  # fmt: skip
-    """What the critic's classifier reads, (n, 10): for the residuals of `energy` told `laws`
-    over the first `frames` transitions (`LearnedSimulator.residuals`), in each of their two units,
-    the log of their sum, the three largest logs and the mean log. A bounce shows in one or two
-    frames, a law that acts in flight in all of them: the classifier weighs the two."""
-    r = energy.residuals(data, laws, frames)
+                   laws: np.ndarray) -> np.ndarray:  # fmt: skip
+    """What the critic's classifier reads, (n, 2 (TOP + 2)): for the residuals of `energy` told
+    `laws` over the first CRITIC_FRAMES transitions (`LearnedSimulator.residuals`), in each of
+    their two units, the log of their sum, the TOP largest logs (largest first) and the mean log.
+    A bounce shows in one or two frames, a law that acts in flight in all of them: the classifier
+    weighs the two. Hand-written, as is the choice of the two units."""
+    r = energy.residuals(data, laws, CRITIC_FRAMES)
     cols = []
     for k, floor in ((0, 1e-3), (1, 1e-9)):  # scaled: about 1 per frame; raw: (m/s)^2 and m^2
         logs = np.log(r[..., k] + floor)
-        top = -np.sort(-logs, 1)[:, :3]
+        top = -np.sort(-logs, 1)[:, :TOP]
         cols += [np.log(r[..., k].sum(1) + floor), *top.T, logs.mean(1)]
     return np.stack(cols, 1)
 
@@ -206,13 +208,15 @@ class PhysicsInventor:
 
     def fit_critic(self) -> PhysicsInventor:
         """Train the critic. Its energy: a learned simulator (06_physics's recipe, `energy_steps`
-        steps) on `n_energy` training-range trajectories of ENERGY_FRAMES frames. Its classifier:
+        steps, seeded apart from the generator) on `n_energy` training-range trajectories of
+        ENERGY_FRAMES frames. Its classifier:
         on `n_critic` more, each twice: told its own laws (positive), and told laws with one law
         that shows in the critic's frames a little off (a near miss)."""
         seen_by_energy = physics.dataset("iid", self.n_energy, self.seed + 11,
                                          n_steps=ENERGY_FRAMES)  # fmt: skip
-        self.energy = learned.LearnedSimulator(learned.Recipe(steps=self.energy_steps),
-                                               seed=self.seed).fit(seen_by_energy)  # fmt: skip
+        self.energy = learned.LearnedSimulator(  # not the generator's seed: its own weights
+            learned.Recipe(steps=self.energy_steps), seed=self.seed + 11
+        ).fit(seen_by_energy)
         data = physics.dataset("iid", self.n_critic, self.seed + 7, n_steps=CRITIC_FRAMES)
         self.dt = data.dt
         rng = np.random.default_rng([self.seed, 7])

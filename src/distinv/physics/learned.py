@@ -276,6 +276,10 @@ class Net(nn.Module):
             out[on] = self._apply(fn, x[on], laws[rows], phi[rows], name, after[on]) * self.near_std
         return out
 
+    def spread(self, near: torch.Tensor) -> torch.Tensor:
+        """(k, 2, 4): the spread of the targets it learned, near an edge or in free flight."""
+        return torch.where(near[..., None], self.near_std, self.free_std)
+
     def forward(self, g: dict, laws: torch.Tensor, phi: torch.Tensor, detach_node: bool = False):
         """(k, 2, 4): dv and dx per ball, in physical units; also whether any edge is near."""
         node = self._apply(self.node, g["node"], laws, phi, "node") * self.free_std
@@ -335,6 +339,14 @@ def law_table(worlds) -> np.ndarray:
     return np.stack([w[k] for k in LAWS], 1).reshape(-1, len(LAWS))
 
 
+def _law_rows(laws, n: int) -> np.ndarray:
+    """`laws` as an (n, 4) float array; a ValueError unless that is its shape and all are finite."""
+    L = np.asarray(laws, dtype=float)
+    if L.shape != (n, 4) or not np.isfinite(L).all():
+        raise ValueError(f"need finite laws for {n} trajectories, got shape {L.shape}")
+    return L
+
+
 def _index(g: dict, idx) -> dict:
     return {k: (v if k == "wall_frame" else v[idx]) for k, v in g.items()}
 
@@ -382,7 +394,7 @@ class LearnedSimulator:
         for name, on in (("free_std", M & ~near), ("near_std", M & near)):
             if on.any():
                 getattr(net, name).copy_(Y[on].std(0).clamp_min(1e-6))
-        scale = torch.where(near[..., None], net.near_std, net.free_std)  # (k, 2, 4)
+        scale = net.spread(near)  # (k, 2, 4)
         gen = torch.Generator().manual_seed(self.seed)
         fixed = torch.randint(len(Y), (LOGGED,), generator=gen)
 
@@ -441,24 +453,23 @@ class LearnedSimulator:
     def residuals(self, data: physics.Trajectories, laws: np.ndarray, frames: int) -> np.ndarray:
         """How far each of the first `frames` true transitions lies from this simulator's step
         told `laws` (n, 4): (n, frames, 2), per frame the squared error of its prediction summed
-        over the balls, in units of the spread it learned (near a contact or in free flight) and
-        raw (m/s and m). An energy: small where the frames follow the laws told."""
-        if data.states.shape[1] < frames + 1:
-            raise ValueError(f"need {frames + 1} frames, the trajectories have "
-                             f"{data.states.shape[1]}")  # fmt: skip
+        over the balls and its four outputs, in units of the spread it learned (near an edge or in
+        free flight) and raw ((m/s)^2 and m^2 summed). An energy in the sense of energy-based
+        models: small where the frames follow the laws told."""
+        if not 1 <= frames < data.states.shape[1]:
+            raise ValueError(f"need 1 <= frames < {data.states.shape[1]} (the trajectories' "
+                             f"frames), got {frames}")  # fmt: skip
         self._ready(data.dt)
-        laws_t, phi_t = self._told(np.asarray(laws, dtype=float))
+        told = self._told(_law_rows(laws, len(data)))
         present = torch.as_tensor(data.present, dtype=torch.float32)
         out = np.zeros((len(data), frames, 2))
         for f in range(frames):
             s0, s1 = data.states[:, f], data.states[:, f + 1]
             G = _tensors(graph(s0, data.radius, data.mass, data.present, data.dt))
-            target = torch.as_tensor(self.targets(s0, s1, data.dt), dtype=torch.float32)
-            err = self.net(G, laws_t, phi_t)[0] - target
-            near = G["wall_on"].any(-1) | G["pair_on"]
-            scale = torch.where(near[..., None], self.net.near_std, self.net.free_std)
-            out[:, f, 0] = ((err / scale).pow(2).sum(-1) * present).sum(-1).numpy()
-            out[:, f, 1] = (err.pow(2).sum(-1) * present).sum(-1).numpy()
+            pred, near = self.net(G, *told)
+            err = pred - torch.as_tensor(self.targets(s0, s1, data.dt), dtype=torch.float32)
+            for k, e in enumerate((err / self.net.spread(near), err)):
+                out[:, f, k] = (e.pow(2).sum(-1) * present).sum(-1).numpy()
         return out
 
     def rollout(self, data: physics.Trajectories, start: int, n_steps: int,
@@ -470,9 +481,8 @@ class LearnedSimulator:
         elif isinstance(laws, dict):
             L = np.stack([np.asarray(laws[k], dtype=float) for k in LAWS], 1)
         else:
-            L = np.asarray(laws, dtype=float)
-        if L.shape != (len(data), 4) or not np.isfinite(L).all():
-            raise ValueError(f"need finite laws for {len(data)} trajectories, got shape {L.shape}")
+            L = laws
+        L = _law_rows(L, len(data))
         self._ready(data.dt)
         told = self._told(L)  # the same every frame
         s = data.states[:, start].copy()
