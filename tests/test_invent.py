@@ -156,7 +156,7 @@ def test_physics_parser():
     assert iphys.parse("damping is 20% weaker") == [("damping", "scale", pytest.approx(0.8))]
     bad = ["", "gravity is 10% stronker", "no gravitas", "gravity is x", "gravity is nan",
            "gravity is -1", "gravity is 100% weaker", "gravity is 1; gravity is 2",
-           "gravity is 10% stronger and", "gravity is 1;"]  # fmt: skip
+           "gravity is 10% stronger and", "gravity is 1;", "restitution is 1.5"]  # fmt: skip
     for b in bad:
         with pytest.raises(ValueError) as e:
             iphys.parse(b)

@@ -84,7 +84,10 @@ def parse(request: str) -> list[tuple[str, str, float]]:
         elif text == f"no {law}":
             out.append((law, "value", 0.0))
         elif m := re.fullmatch(rf"{law} is (\S+)", text):
-            out.append((law, "value", _number(m.group(1), text)))
+            x = _number(m.group(1), text)
+            if law == "restitution" and x > 1:  # known before any model loads
+                raise ValueError(f"{text!r}: restitution is at most 1; {ACCEPTED_LINE}")
+            out.append((law, "value", x))
         else:
             raise ValueError(f"cannot read {text!r}; {ACCEPTED_LINE}")
     names = [law for law, _, _ in out]
