@@ -33,7 +33,7 @@ from distinv.physics.dynamics import LAWS
 
 CRITIC_FRAMES = 20  # frames the critic reads
 ENERGY_FRAMES = 100  # frames of each trajectory the critic's simulator learns from
-TOP = 3  # the critic's classifier reads the largest TOP residuals of a trajectory (and more)
+TOP = 3  # the critic's classifier reads a trajectory's TOP largest residuals (`energy_summary`)
 # Near misses: a law off by this much (a fraction of its training range, either way).
 NEAR_MISS = (0.05, 0.3)
 RANGE = np.array([physics.TRAIN[k][1] - physics.TRAIN[k][0] for k in LAWS])
@@ -212,9 +212,9 @@ class PhysicsInventor:
     def fit_critic(self) -> PhysicsInventor:
         """Train the critic. Its energy: a learned simulator (06_physics's recipe, `energy_steps`
         steps, seeded apart from the generator) on `n_energy` training-range trajectories of
-        ENERGY_FRAMES frames. Its classifier:
-        on `n_critic` more, each twice: told its own laws (positive), and told laws with one law
-        that shows in the critic's frames a little off (a near miss)."""
+        ENERGY_FRAMES frames. Its classifier: on `n_critic` more, each twice: told its own laws
+        (positive), and told laws with one law that shows in the critic's frames a little off (a
+        near miss)."""
         seen_by_energy = physics.dataset("iid", self.n_energy, self.seed + 11,
                                          n_steps=ENERGY_FRAMES)  # fmt: skip
         self.energy = learned.LearnedSimulator(  # not the generator's seed: its own weights

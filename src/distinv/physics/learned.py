@@ -476,13 +476,9 @@ class LearnedSimulator:
                 laws: dict | np.ndarray | None = None) -> np.ndarray:  # fmt: skip
         """(n, n_steps + 1, 2, 4) from the true frame `start`, told `laws` ({law: (n,)} or
         (n, 4); default each trajectory's true constant laws, g0 for time-varying gravity)."""
-        if laws is None:
-            L = law_table(data.worlds)
-        elif isinstance(laws, dict):
-            L = np.stack([np.asarray(laws[k], dtype=float) for k in LAWS], 1)
-        else:
-            L = laws
-        L = _law_rows(L, len(data))
+        if isinstance(laws, dict):
+            laws = np.stack([np.asarray(laws[k], dtype=float) for k in LAWS], 1)
+        L = _law_rows(law_table(data.worlds) if laws is None else laws, len(data))
         self._ready(data.dt)
         told = self._told(L)  # the same every frame
         s = data.states[:, start].copy()
