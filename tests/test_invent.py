@@ -2,6 +2,7 @@
 artifacts it loads, and the command line. Nothing here needs a chapter's trained models."""
 
 import dataclasses
+import inspect
 import random
 import types
 
@@ -517,26 +518,53 @@ def test_levenshtein():
     assert lang.levenshtein([], "a b".split()) == 2
 
 
-def test_shapes_rules_encoded_by_read_out_vectors_and_random_rules_skip_the_held_out():
+def _logp(F: np.ndarray, sure: float, rng: np.random.Generator) -> list[np.ndarray]:
+    """A stand-in reader's log-probabilities: each factor's true value gets about `sure`."""
+    out = []
+    for j, card in enumerate(world.CARD):
+        p = rng.dirichlet(np.ones(card), len(F)) * (1 - sure)
+        p[np.arange(len(F)), F[:, j]] += sure
+        out.append(np.log(p))
+    return out
+
+
+def test_shapes_claims_read_the_values_a_rule_names_and_random_rules_skip_the_held_out():
     from distinv.shapes import models
+    from distinv.shapes import train as st
 
     torch.manual_seed(0)
-    oracle = models.Oracle(width=4)
-    vectors = ishapes.readout(oracle)
-    assert [v.shape for v in vectors] == [(c, 129) for c in world.CARD]
-    head = oracle.heads[2]  # scale: weights and bias of each value, centred over the values
-    w = torch.cat([head.weight, head.bias[:, None]], 1).detach().numpy()
-    assert np.allclose(vectors[2], w - w.mean(0), atol=1e-6)
-    assert np.allclose(vectors[2].sum(0), 0, atol=1e-5)
-    are, no = ishapes.encode(R.Are(3, 4), vectors), ishapes.encode(R.No(2, 1), vectors)
-    assert list(are[:2]) == [1, 0] and list(no[:2]) == [0, 1]
-    assert np.array_equal(are[2:131], vectors[0][3]) and np.array_equal(are[131:], vectors[1][4])
-    assert np.array_equal(no[2:131], vectors[2][1]) and not no[131:].any()
-    # `no squares` names the square as `squares are red` does
-    assert np.array_equal(ishapes.encode(R.No(0, 0), vectors)[2:131],
-                          ishapes.encode(R.Are(0, 4), vectors)[2:131])  # fmt: skip
+    images = np.random.default_rng(0).random((3, 32, 32, 3)).astype(np.float32)
+    small = models.Oracle(width=4).eval()
+    logp = ishapes.reading(small, images, batch=2)
+    assert [lp.shape for lp in logp] == [(3, c) for c in world.CARD]
+    assert np.allclose(np.exp(logp[1]).sum(1), 1)
+    whole = ishapes.reading(small, images)  # batches do not change the reading
+    assert all(np.allclose(a, b, atol=1e-5) for a, b in zip(logp, whole, strict=True))
+    read = st.read(small, images)[0]  # the reader's argmax is what st.read reads
+    assert np.array_equal(np.stack([lp.argmax(1) for lp in logp], 1), read)
+    assert [lp.shape for lp in ishapes.reading(small, images[:0])] == [(0, c) for c in world.CARD]
+    assert ishapes.named_factors(R.Are(3, 4)) == (0, 1)
+    assert ishapes.named_factors(R.No(3, 2)) == (3,)
+    # the critic's reader is the oracle's architecture at half its width
+    assert 2 * ishapes.READER_WIDTH == inspect.signature(models.Oracle).parameters["width"].default
+    F = np.array([[3, 4, 1, 0, 0], [0, 2, 1, 5, 5]])
+    logp = _logp(F, 0.9, np.random.default_rng(1))
+    logp[2][1, 1] = -50.0  # floored
+    are, no = ishapes.claims(logp, R.Are(3, 4)), ishapes.claims(logp, R.No(2, 1))
+    assert are.shape == no.shape == (2, 6)
+    assert are[:, :2].tolist() == [[1, 0]] * 2 and no[:, :2].tolist() == [[0, 1]] * 2
+    assert np.allclose(are[:, 2], logp[0][:, 3]) and np.allclose(are[:, 4], logp[1][:, 4])
+    assert np.allclose(np.exp(are[:, 3]), 1 - np.exp(logp[0][:, 3]), atol=1e-6)
+    assert np.allclose(np.exp(are[:, 5]), 1 - np.exp(logp[1][:, 4]), atol=1e-6)
+    assert no[0, 2] == pytest.approx(logp[2][0, 1]) and no[1, 2] == ishapes.LOG_FLOOR
+    assert not no[:, 4:].any()
     with pytest.raises(ValueError):
-        ishapes.encode(R.Couple(2, 3, 1), vectors)
+        ishapes.claims(logp, R.Couple(2, 3, 1))
+    inv = ishapes.ShapesInventor.__new__(ishapes.ShapesInventor)
+    inv.reader = inv.oracle = models.Oracle(width=4).eval()
+    assert inv.agreement(images).tolist() == [1.0] * 5
+    inv.reader = models.Oracle(width=4).eval()  # another initialisation
+    assert inv.agreement(images).shape == (5,) and inv.agreement(images).min() < 1
     banned = {"hearts are blue", "no large"}
     rng = np.random.default_rng(0)
     F = R.CELLS[rng.integers(0, len(R.CELLS), 500)]
@@ -544,6 +572,30 @@ def test_shapes_rules_encoded_by_read_out_vectors_and_random_rules_skip_the_held
     assert not {str(r) for r in rules_} & banned
     labels = np.array([r.holds(f[None])[0] for r, f in zip(rules_, F, strict=True)])
     assert 0.2 < labels.mean() < 0.8  # near misses among them
+
+
+def test_shapes_critic_tells_near_misses_of_rules_it_never_trained_on():
+    """Trained on random rules with two held out, the critic, reading a reader that is mostly
+    right, tells images that obey a held-out rule from near misses that break it."""
+    rng = np.random.default_rng(0)
+    banned = {"hearts are blue", "no large"}
+    F = R.CELLS[rng.integers(0, len(R.CELLS), 3000)]
+    logp = _logp(F, 0.8, rng)
+    rules_ = [ishapes._random_rule(f, rng, banned) for f in F]
+    X = np.concatenate([ishapes.claims([lp[i : i + 1] for lp in logp], r)
+                        for i, r in enumerate(rules_)])  # fmt: skip
+    y = np.array([r.holds(f[None])[0] for r, f in zip(rules_, F, strict=True)])
+    critic = common.Critic(width=32, steps=400, seed=0).fit(X, y)
+    for rule in R.parse("hearts are blue; no large"):
+        good = F[rule.concerns(F) & rule.holds(F)][:200].copy()
+        bad = good.copy()
+        if isinstance(rule, R.Are):
+            bad[:, 1] = (rule.hue + 1) % world.CARD[1]
+        else:
+            bad[:, rule.factor] = rule.value
+        s_good = critic.score(ishapes.claims(_logp(good, 0.8, rng), rule))
+        s_bad = critic.score(ishapes.claims(_logp(bad, 0.8, rng), rule))
+        assert common.auroc(s_good, s_bad) > 0.95, rule
 
 
 def test_shapes_modify_lifts_a_ban_the_request_contradicts():
@@ -630,28 +682,8 @@ def test_critic_learns_a_separable_rule_and_is_seeded():
     assert common.auroc(a[y == 1], a[y == 0]) > 0.95
     with pytest.raises(ValueError):
         common.Critic().fit(np.full((3, 2), np.nan), np.ones(3))
-
-
-def test_film_critic_learns_a_product_of_rule_and_sample():
-    """With `rule`, the rule's columns scale the sample's hidden units: a label that is the sign
-    of their product is learned; the rule's columns do not enter the sample's path; a column
-    constant in training (a rule slot no training rule sets) is not blown up at scoring time; a
-    rule that leaves no sample columns is refused."""
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(2000, 6))
-    y = ((X[:, :2] * X[:, 2:4]).sum(1) > 0).astype(float)  # rule: columns 0-1
-    critic = common.Critic(width=32, steps=600, seed=0, rule=slice(0, 2)).fit(X, y)
-    s = critic.score(X)
-    assert common.auroc(s[y == 1], s[y == 0]) > 0.9
-    assert critic.net.sample.in_features == 2 * 4  # the four sample columns, two ways scaled
-    unset = np.concatenate([X, np.zeros((len(X), 1))], 1)  # a third rule column, never set
-    c3 = common.Critic(width=32, steps=600, seed=0, rule=slice(0, 3))
-    scored = c3.fit(unset[:, [0, 1, 6, 2, 3, 4, 5]], y).score(np.array([[0, 0, 1, 0, 0, 0, 0.0]]))
-    assert float(c3.net.std[2]) == 1.0 and 0.0 < scored[0] < 1.0
-    with pytest.raises(ValueError, match="no rule or no sample"):
-        common.Critic(rule=slice(0, 6)).fit(X, y)
     with pytest.raises(ValueError, match="rows"):
-        common.Critic(rule=slice(0, 2)).fit(np.repeat(X[:, None], 3, 1), y)  # rows of frames
+        common.Critic().fit(np.repeat(X[:, None], 3, 1), y)  # rows of frames
 
 
 def test_physics_critic_tells_a_gravity_near_miss_on_fresh_worlds(small_physics_critic):
@@ -753,6 +785,8 @@ def test_shapes_inventor_samples_the_way_the_saved_run_did(monkeypatch):
         ({}, ("ddim", "time")),
     ):  # a run saved before the solver was a setting
         monkeypatch.setattr(ishapes.artifacts, "load", lambda *a, extra=extra: base | extra)
-        inv = ishapes.ShapesInventor(n_critic=16, critic_steps=1).fit()
+        inv = ishapes.ShapesInventor(n_critic=16, critic_steps=1, n_reader=16, reader_steps=1).fit()
         inv.makers["latent_diffusion"](F, 3)
+        assert inv.reader is not inv.oracle  # the critic reads through a reader of its own
+        assert inv.reader.body[0].out_channels == ishapes.READER_WIDTH
         assert calls[-1] == (2.0, 7, {"sampler": "star", "solver": want[0], "spacing": want[1]})

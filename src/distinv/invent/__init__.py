@@ -40,10 +40,10 @@ TEST = {
     "shapes": ("triangles are green", "no large", "ellipses are yellow; no x0",
                "size grows with y"),
 }  # fmt: skip
-# Rules held out from the shapes critic that no request uses: the check its rule encoding was
-# chosen on (the chapter reports it). `no` rules on a scale, two positions and a shape: with the
-# requests' own, a factor still keeps values the critic trains on; no hue, since a hue near miss
-# of a heart or triangle also breaks the base rule that makes them red.
+# Rules held out from the shapes critic that no request uses: the check its design (and its
+# reader's size) was chosen on (the chapter reports it). `no` rules on a scale, two positions and
+# a shape: with the requests' own, a factor still keeps values the critic trains on; no hue, since
+# a hue near miss of a heart or triangle also breaks the base rule that makes them red.
 CRITIC_CHECK = ("no small", "no x5", "no y7", "no ellipses")
 # The insight carried back: invented worlds the blind physics model also trains on. None has
 # gravity within CARRY_MARGIN of a test split's, and none varies gravity in time.

@@ -99,55 +99,14 @@ class _MLP(nn.Module):
         return self.net((x - self.mean) / self.std).squeeze(-1)
 
 
-class _FiLM(_MLP):
-    """A rule-conditioned scorer: the sample's hidden units are scaled and shifted by linear
-    functions of the rule's encoding (FiLM, Perez et al. 2018), so that a unit can compare what
-    the rule claims with what the sample shows (a product, which a plain MLP on the two side by
-    side learns slowly), then two layers to a logit. The sample enters twice: standardised by mean
-    and standard deviation, and by median and interquartile range through asinh, so that small
-    differences among typical values stay visible beside rare large ones."""
-
-    def __init__(self, n_in: int, width: int, rule: slice):
-        super().__init__(n_in, width)
-        self.rule = rule
-        n_rule = len(range(n_in)[rule])
-        self.film = nn.Linear(n_rule, 2 * width)
-        self.sample = nn.Linear(2 * (n_in - n_rule), width)
-        self.net = nn.Sequential(nn.SiLU(), nn.Linear(width, width), nn.SiLU(), nn.Linear(width, 1))
-        self.register_buffer("median", torch.zeros(n_in))
-        self.register_buffer("iqr", torch.ones(n_in))
-        keep = torch.ones(n_in, dtype=torch.bool)
-        keep[rule] = False
-        self.register_buffer("others", keep)
-
-    def standardise(self, flat: torch.Tensor) -> None:
-        super().standardise(flat)
-        # A column constant in training (a rule feature no training rule sets) is shifted but not
-        # scaled: divided by a clamped zero spread, a 1 at scoring time would enter as 1e6.
-        self.std.masked_fill_(self.std <= 1e-6, 1.0)  # the clamped ones
-        q = torch.as_tensor(np.quantile(flat.numpy(), [0.25, 0.5, 0.75], axis=0))
-        self.median.copy_(q[1])
-        self.iqr.copy_(((q[2] - q[0]) / 1.35).clamp_min(1e-6))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        z = (x - self.mean) / self.std
-        robust = torch.asinh((x - self.median) / self.iqr)
-        sample = torch.cat([z[..., self.others], robust[..., self.others]], -1)
-        scale, shift = self.film(z[..., self.rule]).chunk(2, -1)
-        return self.net(self.sample(sample) * (1 + scale) + shift).squeeze(-1)
-
-
 class Critic:
-    """A classifier of rows (n, features), a sample's features and, with `rule`, the columns
-    that encode the rule: the probability that the sample obeys the rules. Trained by logistic
-    loss on positives and near-miss negatives; standardised inputs; Adam on minibatches; fixed
-    steps; seeded. Without `rule`, an MLP on the whole row; with `rule`, the rule modulates the
-    sample's hidden units (`_FiLM`)."""
+    """A classifier of rows (n, features), what a sample shows about the rules it is told: the
+    probability that the sample obeys them. An MLP trained by logistic loss on positives and
+    near-miss negatives; standardised inputs; Adam on minibatches; fixed steps; seeded."""
 
     def __init__(self, width: int = 64, steps: int = 1500, lr: float = 2e-3, batch: int = 256,
-                 seed: int = 0, rule: slice | None = None):  # fmt: skip
+                 seed: int = 0):  # fmt: skip
         self.width, self.steps, self.lr, self.batch, self.seed = width, steps, lr, batch, seed
-        self.rule = rule
         self.net: _MLP | None = None
 
     def fit(self, X: np.ndarray, y: np.ndarray, desc: str = "critic") -> Critic:
@@ -156,13 +115,10 @@ class Critic:
             raise ValueError("the critic needs as many finite rows (n, features) as labels, at "
                              "least one")  # fmt: skip
         n_in = X.shape[-1]
-        if self.rule is not None and not 0 < len(range(n_in)[self.rule]) < n_in:
-            raise ValueError(f"the rule columns {self.rule} leave no rule or no sample in "
-                             f"{n_in} features")  # fmt: skip
         seed_everything(self.seed)
         Xt, yt = torch.as_tensor(X), torch.as_tensor(y)
-        net = _MLP(n_in, self.width) if self.rule is None else _FiLM(n_in, self.width, self.rule)
-        net.standardise(Xt.reshape(-1, n_in))
+        net = _MLP(n_in, self.width)
+        net.standardise(Xt)
         self.net = net
         gen = torch.Generator().manual_seed(self.seed)
         loss_fn = nn.BCEWithLogitsLoss()

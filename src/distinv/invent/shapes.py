@@ -10,14 +10,15 @@
   generator of 09_shapes (the conditional VAE, learned; or latent diffusion, learned, sampled by
   the star sampler's hand-written rule for adding each factor's change to the base combination,
   given).
-- check: the critic (learned here): a network on the oracle's frozen features whose hidden units
-  an encoding of one per-sample rule scales and shifts (FiLM; a rule's values are encoded by the
-  oracle's read-out vectors for them, learned by the oracle, so a rule about a value no training
-  rule named lands in the space of the features the critic reads),
-  trained on fully crossed renders with random rules, near misses among them (a hue one step
-  away, a neighbouring value), and never on a rule of the chapter's requests. A sample's score is
-  the product over the rule set's per-sample rules; distribution-level rules ("size grows with
-  x") are graded on the whole sample, not by the critic.
+- check: the critic (learned here) is an energy model. A reader of its own (the oracle's
+  architecture at half its width, READER_WIDTH; its own seed and renders, not the oracle that
+  grades) gives each image's log-probabilities of the values a rule names, and of any other value
+  (`claims`; *given*: that a rule enters as the values it names); an MLP trained on fully crossed
+  renders with random rules, near misses among them (a hue one step away, a neighbouring value),
+  and never on a rule of the chapter's requests, reads them. A rule about a value no training rule
+  named arrives as the same kind of numbers as every other. A sample's score is the product over
+  the rule set's per-sample rules; distribution-level rules ("size grows with x") are graded on
+  the whole sample, not by the critic.
 - grade: the oracle's reading (its own accuracy is reported by 09_shapes) against the truth, the
   base world's rules (`rules.BASE_RULES`) edited by the request.
 """
@@ -29,17 +30,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from scipy.special import logsumexp
 
 from distinv import artifacts
 from distinv.invent.common import Check, Critic, Grade, auroc
 from distinv.shapes import experiment as ex
+from distinv.shapes import models, world
 from distinv.shapes import rules as R
 from distinv.shapes import train as st
-from distinv.shapes import world
 
 ARE_SUPPORT, NO_SUPPORT, COUPLE_SUPPORT = 0.95, 0.005, 0.2
 GENERATORS = ("latent_diffusion", "cvae")
 HULL_DIMS = 4  # principal components of the oracle's features the novelty hull lives in
+READER_WIDTH = 16  # the critic's reader: the oracle's architecture at half its width
+LOG_FLOOR = -20.0  # the critic reads log-probabilities no lower than this (a chance of 2e-9)
 
 
 @dataclass
@@ -60,32 +64,45 @@ class Samples:
     requested: np.ndarray  # (n, 5): the factors each image was asked for
 
 
-def readout(oracle) -> list[np.ndarray]:
-    """Each factor's read-out vectors: per value, the weights and bias by which the oracle's head
-    reads that value from its features, (card, 129), centred over the factor's values (so a
-    vector says what sets this value apart from the factor's others)."""
+@torch.no_grad()
+def reading(reader, images: np.ndarray, batch: int = 1024) -> list[np.ndarray]:
+    """The reader's log-probabilities of each factor's values: five arrays (n, card), by factor."""
+    if not len(images):
+        return [np.zeros((0, head.out_features)) for head in reader.heads]
     out = []
-    for head in oracle.heads:
-        w = torch.cat([head.weight, head.bias[:, None]], 1).detach().double().numpy()
-        out.append((w - w.mean(0)).astype(np.float32))
-    return out
+    for s in range(0, len(images), batch):
+        h = reader.features(models.to_tensor(images[s : s + batch]))
+        out.append([torch.log_softmax(head(h), 1).double().numpy() for head in reader.heads])
+    return [np.concatenate([o[j] for o in out]) for j in range(len(reader.heads))]
 
 
-def encode(rule, vectors: list[np.ndarray]) -> np.ndarray:
-    """One per-sample rule as a vector: its kind [Are, No] one-hot, then the read-out vector
-    (`readout`) of the value it is about (an Are rule's shape, a No rule's value), then an Are
-    rule's hue's (zeros for No). A rule thus names its values in the space of the oracle's
-    features, where the critic reads the sample: a value no training rule named (`no large`)
-    still lands where the critic has learned what a vector means (`no huge`, `no x3`)."""
-    d = vectors[0].shape[1]
-    v = np.zeros(2 + 2 * d, np.float32)
+def named_factors(rule) -> tuple[int, ...]:
+    """The factors a per-sample rule names: an Are rule's shape and hue, a No rule's factor."""
     if isinstance(rule, R.Are):
-        v[0], v[2 : 2 + d], v[2 + d :] = 1, vectors[0][rule.shape], vectors[1][rule.hue]
-    elif isinstance(rule, R.No):
-        v[1], v[2 : 2 + d] = 1, vectors[rule.factor][rule.value]
+        return (0, 1)
+    if isinstance(rule, R.No):
+        return (rule.factor,)
+    raise ValueError(f"the critic scores per-sample rules only, not {rule}")
+
+
+def claims(logp: list[np.ndarray], rule) -> np.ndarray:
+    """What the reader says about one per-sample rule, per image (n, 6): the rule's kind [Are, No]
+    one-hot, then for each value the rule names (an Are rule's shape and hue; a No rule's value,
+    then zeros) the log-probability the reader gives that value and the one it gives any other,
+    floored at LOG_FLOOR."""
+    n = len(logp[0])
+
+    def named(j: int, v: int) -> np.ndarray:
+        others = np.delete(logp[j], v, 1)
+        both = np.stack([logp[j][:, v], logsumexp(others, 1)], 1)
+        return np.maximum(both, LOG_FLOOR)
+
+    named_factors(rule)  # a rule of any kind but Are and No raises
+    if isinstance(rule, R.Are):
+        kind, a, b = (1, 0), named(0, rule.shape), named(1, rule.hue)
     else:
-        raise ValueError(f"the critic scores per-sample rules only, not {rule}")
-    return v
+        kind, a, b = (0, 1), named(rule.factor, rule.value), np.zeros((n, 2))
+    return np.concatenate([np.tile(kind, (n, 1)), a, b], 1).astype(np.float32)
 
 
 def _random_rule(f: np.ndarray, rng: np.random.Generator, banned: set):
@@ -121,19 +138,21 @@ class ShapesInventor:
     )
 
     def __init__(self, sources: str = "auto", generator: str = "cvae", n_critic: int = 20000,
-                 critic_steps: int = 2000, held_out: tuple[str, ...] = (),
-                 seed: int = 0):  # fmt: skip
+                 critic_steps: int = 2000, n_reader: int = 10000, reader_steps: int = 1000,
+                 held_out: tuple[str, ...] = (), seed: int = 0):  # fmt: skip
         if generator not in GENERATORS:
             raise ValueError(f"unknown generator {generator!r}; known: {', '.join(GENERATORS)}")
         self.sources, self.generator, self.seed = sources, generator, seed
         self.n_critic, self.critic_steps = n_critic, critic_steps
+        self.n_reader, self.reader_steps = n_reader, reader_steps
         self.held_out = tuple(held_out)  # requests whose rules the critic never trains on
         self.critic: Critic | None = None
 
     # --- the parts -----------------------------------------------------------------------------
 
     def fit(self, base=None) -> ShapesInventor:
-        """Load the oracle and generators of 09_shapes; train the critic."""
+        """Load the oracle and generators of 09_shapes; train the critic's reader, then the
+        critic."""
         saved = artifacts.load("09_shapes", "shapes", self.sources)
         self.oracle = saved["oracle"]
         d, g, k = saved["diffusion"], saved["guidance"], saved["sample_steps"]
@@ -143,22 +162,22 @@ class ShapesInventor:
         self.makers = {"latent_diffusion": lambda F, s: d.generate(F, s, g, k, sampler=how,
                                                                    solver=solver, spacing=spacing),
                        "cvae": lambda F, s: c.generate(F, s, temperature=t)}  # fmt: skip
+        self.reader = st.train_oracle(self.n_reader, self.reader_steps, self.seed + 11,
+                                      width=READER_WIDTH, desc="critic reader")  # fmt: skip
         banned = {str(r) for q in self.held_out for r in R.parse(q) if r.per_sample}
         rng = np.random.default_rng([self.seed, 1])
         F = st.uniform_cells(self.n_critic, self.seed + 1)
-        H = st.read(self.oracle, world.render(F, rng))[1]
+        logp = reading(self.reader, world.render(F, rng))
         rule = [_random_rule(f, rng, banned) for f in F]
-        self.vectors = readout(self.oracle)
-        X = np.concatenate([H, np.stack([encode(r, self.vectors) for r in rule])], 1)
+        X = np.concatenate([claims([lp[i : i + 1] for lp in logp], r) for i, r in enumerate(rule)])
         y = np.array([r.holds(f[None])[0] for r, f in zip(rule, F, strict=True)], np.float32)
-        cols = slice(H.shape[1], None)  # the rule's encoding follows the oracle's features
-        self.critic = Critic(width=128, steps=self.critic_steps, seed=self.seed, rule=cols)
+        self.critic = Critic(width=32, steps=self.critic_steps, seed=self.seed)
         self.critic.fit(X, y, "shapes critic")
-        self.critic_balance = float(y.mean())
         return self
 
     def with_generator(self, generator: str) -> ShapesInventor:
-        """The same fitted inventor (oracle, critic) with the other generator."""
+        """The same fitted inventor (oracle, the critic and its reader) with the other
+        generator."""
         if generator not in GENERATORS:
             raise ValueError(f"unknown generator {generator!r}; known: {', '.join(GENERATORS)}")
         other = copy.copy(self)
@@ -226,13 +245,23 @@ class ShapesInventor:
     def check(self, samples: Samples, rules: Rules) -> Check:
         return Check(self.score(samples.images, rules.rules), self.threshold)
 
+    def reader_accuracy(self, seed: int) -> float:
+        """The critic's reader's product accuracy (all five factors right) on a fresh render of
+        every cell."""
+        read, _ = st.read(self.reader, world.render(R.CELLS, seed))
+        return ex.accuracy(read, R.CELLS)[1]
+
+    def agreement(self, images: np.ndarray) -> np.ndarray:
+        """Per factor, the fraction of images on which the critic's reader and the grading oracle
+        read the same value."""
+        return (st.read(self.reader, images)[0] == st.read(self.oracle, images)[0]).mean(0)
+
     def score(self, images: np.ndarray, rule_set) -> np.ndarray:
         """The critic's probability that each image obeys every per-sample rule of rule_set."""
-        H = st.read(self.oracle, images)[1]
+        logp = reading(self.reader, images)
         out = np.ones(len(images))
         for r in (r for r in rule_set if r.per_sample):
-            code = np.repeat(encode(r, self.vectors)[None], len(images), 0)
-            out *= self.critic.score(np.concatenate([H, code], 1))
+            out *= self.critic.score(claims(logp, r))
         return out
 
     # --- grading, by the truth --------------------------------------------------------------------

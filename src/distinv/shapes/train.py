@@ -56,13 +56,14 @@ def uniform_cells(n: int, seed: int) -> np.ndarray:
     return rules.CELLS[np.random.default_rng(seed).integers(0, len(rules.CELLS), n)]
 
 
-def train_oracle(n: int, steps: int, seed: int, batch: int = 128, lr: float = 2e-3):
+def train_oracle(n: int, steps: int, seed: int, batch: int = 128, lr: float = 2e-3,
+                 width: int = 32, desc: str = "oracle"):  # fmt: skip
     """The attribute oracle, on n fully crossed renders (its own seed stream)."""
     torch.manual_seed(seed)
     Fs = uniform_cells(n, seed)
     X = models.to_tensor(world.render(Fs, seed + 1))
     Y = torch.as_tensor(Fs)
-    net = models.Oracle()
+    net = models.Oracle(width)
     gen = torch.Generator().manual_seed(seed)
     batches = _batches(n, batch, steps, gen)
 
@@ -71,7 +72,7 @@ def train_oracle(n: int, steps: int, seed: int, batch: int = 128, lr: float = 2e
         out = net(X[idx])
         return sum(F.cross_entropy(o, Y[idx, j]) for j, o in enumerate(out))
 
-    _fit(net.parameters(), loss_of, steps, lr, "oracle")
+    _fit(net.parameters(), loss_of, steps, lr, desc)
     return net.eval()
 
 
