@@ -201,7 +201,7 @@ def test_physics_starts_and_critic_energy(small_physics_critic):
     far = L * [1.5, 1, 1, 1]
     assert (energy.residuals(data, far, iphys.CRITIC_FRAMES).sum(1) > r.sum(1)).mean() > 0.9
     X = iphys.energy_summary(energy, data, L)
-    assert X.shape == (40, 2 * (iphys.TOP + 2)) and np.isfinite(X).all()
+    assert X.shape == (40, 2 * (iphys.TOP + 2) + 2 * 2 * 4) and np.isfinite(X).all()
     with pytest.raises(ValueError, match="frames"):
         energy.residuals(data.subset(np.arange(4), 5), L[:4], iphys.CRITIC_FRAMES)
     for bad in (L[:3], L * np.nan):
@@ -209,20 +209,35 @@ def test_physics_starts_and_critic_energy(small_physics_critic):
             energy.residuals(data, bad, iphys.CRITIC_FRAMES)
 
 
-def test_energy_summary_reads_sum_largest_and_mean_log():
-    """Per unit of the residuals: the log of their sum, the largest logs first, the mean log."""
-    r = np.zeros((1, iphys.CRITIC_FRAMES, 2))
-    r[0, :, 0] = np.arange(1, iphys.CRITIC_FRAMES + 1)  # scaled: 1 .. 20
-    r[0, :, 1] = 1e-3  # raw: alike in every frame
-    stub = types.SimpleNamespace(residuals=lambda data, laws, frames: r[:, :frames])
-    x = iphys.energy_summary(stub, None, None)[0]
+def test_energy_summary_reads_sum_largest_and_mean_log_and_probes_each_law():
+    """Per unit of the residuals: the log of their sum, the largest logs first, the mean log;
+    then per law moved down and up, the change in the log of their sum. On a stub whose energy
+    grows with the distance of the laws told from a truth, a claim with friction too high is
+    lowered by moving friction down, raised by moving it up; restitution told at 1 stays there."""
     n = iphys.CRITIC_FRAMES
-    logs = np.log(np.arange(1, n + 1) + 1e-3)
-    want = [np.log(n * (n + 1) / 2 + 1e-3), *logs[::-1][: iphys.TOP], logs.mean()]
-    assert np.allclose(x[: iphys.TOP + 2], want)
-    assert np.allclose(
-        x[iphys.TOP + 2 :], [np.log(n * 1e-3 + 1e-9)] + [np.log(1e-3 + 1e-9)] * (iphys.TOP + 1)
-    )
+    r = np.zeros((1, n, 2))
+    r[0, :, 0] = np.arange(1, n + 1)  # scaled: 1 .. 20
+    r[0, :, 1] = 1e-3  # raw: alike in every frame
+    truth = np.array([9.8, 0.3, 1.0, 0.1])
+
+    def residuals(data, laws, frames):
+        energy = 1 + (((laws - truth) / iphys.RANGE) ** 2).sum(1)
+        return r[:, :frames] * energy[:, None, None]
+
+    claim = truth + [0, 2 * iphys.PROBE * iphys.RANGE[1], 0, 0]  # friction too high
+    x = iphys.energy_summary(types.SimpleNamespace(residuals=residuals), None, claim[None])[0]
+    top, k = iphys.TOP, (1 + 4 * iphys.PROBE**2)  # the energy's factor at the claim
+    logs = np.log(np.arange(1, n + 1) * k + 1e-3)
+    want = [np.log(n * (n + 1) / 2 * k + 1e-3), *logs[::-1][:top], logs.mean()]
+    assert np.allclose(x[: top + 2], want)
+    raw = np.log(1e-3 * k + 1e-9)
+    assert np.allclose(x[top + 2 : 2 * top + 4], [np.log(n * 1e-3 * k + 1e-9)] + [raw] * (top + 1))
+    probe = x[2 * top + 4 :].reshape(4, 2, 2)  # law (gravity, friction, restitution, damping),
+    # down or up, unit
+    assert np.allclose(probe[..., 0], probe[..., 1], atol=1e-3)  # both units alike here
+    assert probe[1, 0, 0] < 0 < probe[1, 1, 0]  # friction: down toward the truth lowers it
+    assert (probe[[0, 3], :, 0] > 0).all()  # gravity, damping: either way away from the truth
+    assert probe[2, 0, 0] > 0 and probe[2, 1, 0] == 0  # restitution: up is clipped at 1
 
 
 def test_physics_near_miss_moves_one_law_within_range():

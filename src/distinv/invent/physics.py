@@ -12,7 +12,8 @@
   simulator of 06_physics's architecture (given: its graph, integration and multilinear entry of
   the laws) trained here, its own weights and data, not the generator's: how far each of a
   trajectory's first CRITIC_FRAMES transitions lies from its step told the laws claimed. The
-  classifier, an MLP on a few summaries of those residuals (`energy_summary`), is trained on
+  classifier, an MLP on a few summaries of those residuals and on how their sum changes as each
+  law told moves a little either way (`energy_summary`; both hand-written), is trained on
   training-range worlds: positives told their own laws, near misses told laws with one visible
   law a little off.
 - grade: the simulator (the reference) from each sample's starting state under the laws asked
@@ -34,6 +35,9 @@ from distinv.physics.dynamics import LAWS
 CRITIC_FRAMES = 20  # frames the critic reads
 ENERGY_FRAMES = 100  # frames of each trajectory the critic's simulator learns from
 TOP = 3  # the critic's classifier reads a trajectory's TOP largest residuals (`energy_summary`)
+PROBE = 0.1  # ... and how the energy changes with each law told moved by this fraction of its range
+UNITS = ((0, 1e-3), (1, 1e-9))  # the residuals' units and their log floors: scaled (about 1 per
+# frame) and raw ((m/s)^2 and m^2)
 # Near misses: a law off by this much (a fraction of its training range, either way).
 NEAR_MISS = (0.05, 0.3)
 RANGE = np.array([physics.TRAIN[k][1] - physics.TRAIN[k][0] for k in LAWS])
@@ -138,17 +142,31 @@ def starts(n: int, seed: int, dt: float) -> physics.Trajectories:
 
 def energy_summary(energy: learned.LearnedSimulator, data: physics.Trajectories,
                    laws: np.ndarray) -> np.ndarray:  # fmt: skip
-    """What the critic's classifier reads, (n, 2 (TOP + 2)): for the residuals of `energy` told
-    `laws` over the first CRITIC_FRAMES transitions (`LearnedSimulator.residuals`), in each of
-    their two units, the log of their sum, the TOP largest logs (largest first) and the mean log.
-    A bounce shows in one or two frames, a law that acts in flight in all of them: the classifier
-    weighs the two. Hand-written, as is the choice of the two units."""
+    """What the critic's classifier reads, (n, 2 (TOP + 2) + 2 * 2 * 4), from the residuals of
+    `energy` told `laws` over the first CRITIC_FRAMES transitions (`LearnedSimulator.residuals`),
+    in each of their two units: the log of their sum, the TOP largest logs (largest first) and the
+    mean log; then a probe, per law told moved down and up by PROBE of its training range (kept
+    at least 0, restitution at most 1), the change in the log of their sum in each unit. A bounce
+    shows in one or two frames, a law that acts in flight in all of them: the classifier weighs
+    the two. Where a claim is a near miss, a move toward the truth lowers the energy: the probe
+    compares the sample with itself, so a small change stands out beside a residual that varies
+    much from sample to sample. Hand-written, as is the choice of the two units."""
+    laws = np.asarray(laws, dtype=float)
     r = energy.residuals(data, laws, CRITIC_FRAMES)
-    cols = []
-    for k, floor in ((0, 1e-3), (1, 1e-9)):  # scaled: about 1 per frame; raw: (m/s)^2 and m^2
+    cols, total = [], []
+    for k, floor in UNITS:
         logs = np.log(r[..., k] + floor)
         top = -np.sort(-logs, 1)[:, :TOP]
-        cols += [np.log(r[..., k].sum(1) + floor), *top.T, logs.mean(1)]
+        total.append(np.log(r[..., k].sum(1) + floor))
+        cols += [total[-1], *top.T, logs.mean(1)]
+    for j, law in enumerate(LAWS):
+        for sign in (-1, 1):
+            moved = laws.copy()
+            moved[:, j] = np.clip(moved[:, j] + sign * PROBE * RANGE[j], 0,
+                                  1 if law == "restitution" else None)  # fmt: skip
+            r = energy.residuals(data, moved, CRITIC_FRAMES)
+            cols += [np.log(r[..., k].sum(1) + floor) - t
+                     for (k, floor), t in zip(UNITS, total, strict=True)]  # fmt: skip
     return np.stack(cols, 1)
 
 
