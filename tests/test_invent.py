@@ -201,7 +201,7 @@ def test_physics_starts_and_critic_energy(small_physics_critic):
     far = L * [1.5, 1, 1, 1]
     assert (energy.residuals(data, far, iphys.CRITIC_FRAMES).sum(1) > r.sum(1)).mean() > 0.9
     X = iphys.energy_summary(energy, data, L)
-    assert X.shape == (40, 2 * (iphys.TOP + 2) + 2 * 2 * 4) and np.isfinite(X).all()
+    assert X.shape == (40, 2 * (iphys.TOP + 2) + 2 * 2 * len(iphys.LAWS)) and np.isfinite(X).all()
     with pytest.raises(ValueError, match="frames"):
         energy.residuals(data.subset(np.arange(4), 5), L[:4], iphys.CRITIC_FRAMES)
     for bad in (L[:3], L * np.nan):
@@ -238,6 +238,10 @@ def test_energy_summary_reads_sum_largest_and_mean_log_and_probes_each_law():
     assert probe[1, 0, 0] < 0 < probe[1, 1, 0]  # friction: down toward the truth lowers it
     assert (probe[[0, 3], :, 0] > 0).all()  # gravity, damping: either way away from the truth
     assert probe[2, 0, 0] > 0 and probe[2, 1, 0] == 0  # restitution: up is clipped at 1
+    claim[1] = 0.0  # friction told 0: down is clipped at 0, up toward the truth lowers the energy
+    x = iphys.energy_summary(types.SimpleNamespace(residuals=residuals), None, claim[None])[0]
+    probe = x[2 * top + 4 :].reshape(4, 2, 2)
+    assert (probe[1, 0] == 0).all() and (probe[1, 1] < 0).all()
 
 
 def test_physics_near_miss_moves_one_law_within_range():

@@ -18,6 +18,11 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def listed(words: list[str]) -> str:
+    """Words as prose: "a", "a and b", "a, b and c"."""
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
 def clauses(request: str, accepted: str) -> list[list[str]]:
     """A request's clauses (joined by ';', never 'and': a SCAN word), each as its words."""
     if not isinstance(request, str) or not request.strip():
@@ -91,9 +96,9 @@ class _MLP(nn.Module):
         self.register_buffer("mean", torch.zeros(n_in))
         self.register_buffer("std", torch.ones(n_in))
 
-    def standardise(self, flat: torch.Tensor) -> None:
-        self.mean.copy_(flat.mean(0))
-        self.std.copy_(flat.std(0).clamp_min(1e-6))
+    def standardise(self, X: torch.Tensor) -> None:
+        self.mean.copy_(X.mean(0))
+        self.std.copy_(X.std(0).clamp_min(1e-6))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net((x - self.mean) / self.std).squeeze(-1)

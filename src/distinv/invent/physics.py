@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from distinv import artifacts, invent, physics
-from distinv.invent.common import Check, Critic, Grade, auroc, clauses, mmd, one_line
+from distinv.invent.common import Check, Critic, Grade, auroc, clauses, listed, mmd, one_line
 from distinv.physics import dynamics, learned
 from distinv.physics.dynamics import LAWS
 
@@ -142,15 +142,16 @@ def starts(n: int, seed: int, dt: float) -> physics.Trajectories:
 
 def energy_summary(energy: learned.LearnedSimulator, data: physics.Trajectories,
                    laws: np.ndarray) -> np.ndarray:  # fmt: skip
-    """What the critic's classifier reads, (n, 2 (TOP + 2) + 2 * 2 * 4), from the residuals of
-    `energy` told `laws` over the first CRITIC_FRAMES transitions (`LearnedSimulator.residuals`),
-    in each of their two units: the log of their sum, the TOP largest logs (largest first) and the
-    mean log; then a probe, per law told moved down and up by PROBE of its training range (kept
-    at least 0, restitution at most 1), the change in the log of their sum in each unit. A bounce
-    shows in one or two frames, a law that acts in flight in all of them: the classifier weighs
-    the two. Where a claim is a near miss, a move toward the truth lowers the energy: the probe
-    compares the sample with itself, so a small change stands out beside a residual that varies
-    much from sample to sample. Hand-written, as is the choice of the two units."""
+    """What the critic's classifier reads, (n, 2 (TOP + 2) + 2 * 2 * len(LAWS)), from the
+    residuals of `energy` told `laws` over the first CRITIC_FRAMES transitions
+    (`LearnedSimulator.residuals`), in each of their two units: the log of their sum, the TOP
+    largest logs (largest first) and the mean log (a bounce shows in one or two frames, a law that
+    acts in flight in all of them: the classifier weighs the two); then a probe, per law told
+    moved down and up by PROBE of its training range (kept at least 0, restitution at most 1), the
+    change in the log of their sum in each unit. Where a claim is a near miss, a move toward the
+    truth is meant to lower the energy, if the simulator has learned the law: the probe compares
+    the sample with itself, so a small change can stand out beside a residual that varies much
+    from sample to sample. Hand-written, as is the choice of the two units."""
     laws = np.asarray(laws, dtype=float)
     r = energy.residuals(data, laws, CRITIC_FRAMES)
     cols, total = [], []
@@ -511,12 +512,8 @@ def carry_verdict(ratios: dict[str, float], margin: float = RATIO_MARGIN) -> str
     gains = [s for s, r in ratios.items() if r <= 1 - margin]
     loses = [s for s, r in ratios.items() if r >= 1 + margin]
     unknown = [s for s, r in ratios.items() if not np.isfinite(r)]
-    parts = [f"{how} on {_listed(ss)}" for how, ss in (("gains", gains), ("loses", loses)) if ss]
+    parts = [f"{how} on {listed(ss)}" for how, ss in (("gains", gains), ("loses", loses)) if ss]
     text = ", ".join(parts) or "neither gains nor loses on any split"
     if gains and loses:
         text += ": a trade"
-    return text + (f" (no finite error on {_listed(unknown)})" if unknown else "")
-
-
-def _listed(words: list[str]) -> str:
-    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+    return text + (f" (no finite error on {listed(unknown)})" if unknown else "")

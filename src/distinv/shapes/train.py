@@ -58,7 +58,8 @@ def uniform_cells(n: int, seed: int) -> np.ndarray:
 
 def train_oracle(n: int, steps: int, seed: int, batch: int = 128, lr: float = 2e-3,
                  width: int = 32, desc: str = "oracle"):  # fmt: skip
-    """The attribute oracle, on n fully crossed renders (its own seed stream)."""
+    """The attribute oracle, on n fully crossed renders (its own seed stream); `width` its
+    convolutions' (chapter 10 trains its shapes critic's reader here at a smaller one)."""
     torch.manual_seed(seed)
     Fs = uniform_cells(n, seed)
     X = models.to_tensor(world.render(Fs, seed + 1))
