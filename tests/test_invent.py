@@ -603,6 +603,11 @@ def test_shapes_critic_tells_near_misses_of_rules_it_never_trained_on():
     rules_ = [ishapes._random_rule(f, rng, banned) for f in F]
     X = np.concatenate([ishapes.claims([lp[i : i + 1] for lp in logp], r)
                         for i, r in enumerate(rules_)])  # fmt: skip
+    grouped = ishapes._rows_by_rule(rules_)  # as the inventor reads them: once per rule
+    assert sorted(i for rows in grouped.values() for i in rows) == list(range(len(rules_)))
+    for rows in grouped.values():
+        assert {str(rules_[i]) for i in rows} == {str(rules_[rows[0]])}
+        assert np.array_equal(X[rows], ishapes.claims([lp[rows] for lp in logp], rules_[rows[0]]))
     y = np.array([r.holds(f[None])[0] for r, f in zip(rules_, F, strict=True)])
     critic = common.Critic(width=32, steps=400, seed=0).fit(X, y)
     for rule in R.parse("hearts are blue; no large"):

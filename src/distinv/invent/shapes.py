@@ -105,6 +105,14 @@ def claims(logp: list[np.ndarray], rule) -> np.ndarray:
     return np.concatenate([np.tile(kind, (n, 1)), a, b], 1).astype(np.float32)
 
 
+def _rows_by_rule(rules: list) -> dict[str, list[int]]:
+    """The rows of each distinct rule, so that `claims` reads each rule once for all its rows."""
+    out: dict[str, list[int]] = {}
+    for i, r in enumerate(rules):
+        out.setdefault(str(r), []).append(i)
+    return out
+
+
 def _random_rule(f: np.ndarray, rng: np.random.Generator, banned: set):
     """A rule about an image with factors f: often one it breaks by a near miss."""
     for _ in range(100):
@@ -169,7 +177,9 @@ class ShapesInventor:
         F = st.uniform_cells(self.n_critic, self.seed + 1)
         logp = reading(self.reader, world.render(F, rng))
         rule = [_random_rule(f, rng, banned) for f in F]
-        X = np.concatenate([claims([lp[i : i + 1] for lp in logp], r) for i, r in enumerate(rule)])
+        X = np.empty((len(F), 6), np.float32)
+        for rows in _rows_by_rule(rule).values():
+            X[rows] = claims([lp[rows] for lp in logp], rule[rows[0]])
         y = np.array([r.holds(f[None])[0] for r, f in zip(rule, F, strict=True)], np.float32)
         self.critic = Critic(width=32, steps=self.critic_steps, seed=self.seed)
         self.critic.fit(X, y, "shapes critic")
