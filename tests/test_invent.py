@@ -216,7 +216,7 @@ def test_energy_summary_reads_sum_largest_and_mean_log_and_probes_each_law():
     lowered by moving friction down, raised by moving it up; restitution told at 1 stays there."""
     n = iphys.CRITIC_FRAMES
     r = np.zeros((1, n, 2))
-    r[0, :, 0] = np.arange(1, n + 1)  # scaled: 1 .. 20
+    r[0, :, 0] = np.arange(1, n + 1)  # scaled: 1 .. n
     r[0, :, 1] = 1e-3  # raw: alike in every frame
     truth = np.array([9.8, 0.3, 1.0, 0.1])
 
@@ -679,7 +679,8 @@ def test_each_world_checks_at_its_threshold(world, monkeypatch):
     if world == "physics":
         inv.summary = lambda t, laws: None
         monkeypatch.setattr(iphys, "_laws", lambda worlds: None)
-        check = inv.check(iphys.Samples(types.SimpleNamespace(worlds=[]), None))
+        frames = np.zeros((3, iphys.CRITIC_FRAMES + 1))  # long enough for the critic to read
+        check = inv.check(iphys.Samples(types.SimpleNamespace(worlds=[], states=frames), None))
     elif world == "shapes":
         inv.score = lambda images, rules: scores
         check = inv.check(ishapes.Samples(None, None), ishapes.Rules(()))
@@ -724,25 +725,49 @@ def test_physics_critic_tells_a_gravity_near_miss_on_fresh_worlds(small_physics_
     assert common.auroc(good, bad) > 0.75
 
 
-def test_bounce_reading_reads_restitution_off_a_wall_bounce():
-    """The hand-written diagnostic reads restitution off a ball's bounce on the right wall (no
-    gravity, friction or drag) to within 0.01; NaN where the ball never reverses, and where it
-    reverses from under REVERSAL (a slow ball that touches the wall)."""
+WALL_STARTS = [[9.0, 5.0, 6.0, 0.0], [5.0, 5.0, 0.5, 0.0], [9.6, 5.0, 0.3, 0.0]]
+
+
+def _wall_bounces(restitution: float, starts=WALL_STARTS) -> physics.Trajectories:
+    """Three one-ball worlds without gravity, friction or drag, simulated for the critic's frames;
+    by default a fast ball that bounces on the right wall, a slow one that never reaches a wall,
+    and a slow one that touches it (reversing from under REVERSAL)."""
     states = np.zeros((3, iphys.CRITIC_FRAMES + 1, 2, 4))
-    states[:, 0, 0] = [[9.0, 5.0, 6.0, 0.0], [5.0, 5.0, 0.5, 0.0], [9.6, 5.0, 0.3, 0.0]]
-    one = np.array([[True, False]] * 3)
+    states[:, 0, 0] = starts
     data = physics.Trajectories(
         states,
-        one,
+        np.array([[True, False]] * 3),
         np.array([[0.3, 0.0]] * 3),
         np.array([[1.0, 0.0]] * 3),
         [physics.World()] * 3,
         1 / 30,
     )
-    moved = data.rerun([physics.World(0.0, 0.0, 0.8, 0.0)] * 3)
+    return data.rerun([physics.World(0.0, 0.0, restitution, 0.0)] * 3)
+
+
+def test_bounce_reading_reads_restitution_off_a_wall_bounce():
+    """The hand-written diagnostic reads restitution off a ball's bounce on the right wall (no
+    gravity, friction or drag) to within 0.01; NaN where the ball never reverses, and where it
+    reverses from under REVERSAL (a slow ball that touches the wall)."""
+    moved = _wall_bounces(0.8)
     assert (np.diff(np.sign(moved.states[2, :, 0, 2])) != 0).any()  # the slow ball does reverse
     read = iphys.bounce_reading(moved)
     assert abs(read[0] - 0.8) < 0.01 and np.isnan(read[1:]).all()
+    assert np.isnan(iphys.bounce_reading(moved, frames=2)[0])  # before the bounce
+
+
+def test_reading_auroc_counts_true_trajectories_without_a_bounce():
+    """`unread` counts the pairs that count whose true trajectory has no bounce to read: of the
+    three wall worlds (one bounce, two without), all three shown; their near misses (three fast
+    balls) all bounce."""
+    inv = iphys.PhysicsInventor()
+    inv.summary = lambda t, laws: t.states[:, -1, :, 2:].sum((1, 2))
+    inv.critic = types.SimpleNamespace(score=lambda X: X)
+    good, bad = _wall_bounces(0.8), _wall_bounces(0.7, [WALL_STARTS[0]] * 3)
+    L = np.tile([0.0, 0.0, 0.8, 0.0], (3, 1))
+    inv.near_misses = lambda rules, n, seed, laws: (good, bad, L, np.ones(3, bool))
+    out = inv.reading_auroc(iphys.Laws(L), 3, 0)
+    assert out["unread"] == 2 and out["shows"] == 3, out
 
 
 def test_reading_auroc_scores_restitution_near_misses_two_ways():
@@ -760,7 +785,20 @@ def test_reading_auroc_scores_restitution_near_misses_two_ways():
     expect = common.auroc(inv.critic.score(inv.summary(good, L))[shows],
                           inv.critic.score(inv.summary(bad, L))[shows])  # fmt: skip
     assert out["critic"] == expect != 0.5 and out["reading"] > 0.75, out
-    assert 0 < out["unread"] < out["shows"] == shows.sum() < out["n"] == 300
+    assert out["shows"] == shows.sum() < out["n"] == 300
+    assert out["unread"] == 0  # over the critic's frames, every true trajectory here bounces
+
+
+def test_physics_critic_reads_a_whole_default_sample():
+    """The critic reads every frame of a sample at the default horizon; a horizon shorter than the
+    frames it reads is refused before anything is generated, and samples too short to read are
+    refused by check in one line."""
+    assert iphys.PhysicsInventor().horizon == iphys.CRITIC_FRAMES
+    with pytest.raises(ValueError, match="horizon must be at least"):
+        iphys.PhysicsInventor(horizon=iphys.CRITIC_FRAMES - 1)
+    short = physics.dataset("iid", 2, 0, n_steps=iphys.CRITIC_FRAMES - 1)
+    with pytest.raises(ValueError, match="the critic reads"):
+        iphys.PhysicsInventor().check(iphys.Samples(short, iphys._laws(short.worlds)))
 
 
 def test_artifacts_roundtrip_and_missing_runs(tmp_path):

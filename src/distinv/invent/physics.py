@@ -32,8 +32,9 @@ from distinv.invent.common import Check, Critic, Grade, auroc, clauses, listed, 
 from distinv.physics import dynamics, learned
 from distinv.physics.dynamics import LAWS
 
-CRITIC_FRAMES = 20  # frames the critic reads
+CRITIC_FRAMES = 50  # frames the critic reads: all of a sample at the default horizon
 ENERGY_FRAMES = 100  # frames of each trajectory the critic's simulator learns from
+CRITIC_WIDTH = 64  # the critic's classifier: an MLP of this width
 TOP = 3  # the critic's classifier reads a trajectory's TOP largest residuals (`energy_summary`)
 PROBE = 0.1  # ... and how the energy changes with each law told moved by this fraction of its range
 UNITS = ((0, 1e-3), (1, 1e-9))  # the residuals' units and their log floors: scaled (about 1 per
@@ -192,11 +193,13 @@ def rms(a: np.ndarray, b: np.ndarray, present: np.ndarray) -> np.ndarray:
 REVERSAL = 0.5  # m/s: a velocity component reversing from at least this reads as a bounce
 
 
-def bounce_reading(data: physics.Trajectories, frames: int = CRITIC_FRAMES) -> np.ndarray:
+def bounce_reading(data: physics.Trajectories, frames: int | None = None) -> np.ndarray:
     """Hand-written, a diagnostic only (no part of the inventor): each trajectory's restitution
     read off its first `frames` frames, as the median of -v_after / v_before over the velocity
     components that reverse from at least REVERSAL m/s between two frames (a bounce); NaN where
-    none does. Gravity and friction within the frame, and ball-on-ball bounces, make it rough."""
+    none does. Gravity and friction within the frame, and ball-on-ball bounces, make it rough.
+    `frames` defaults to CRITIC_FRAMES."""
+    frames = CRITIC_FRAMES if frames is None else frames
     v = data.states[:, : frames + 1, :, 2:] * data.present[:, None, :, None]
     v0, v1 = v[:, :-1], v[:, 1:]
     bounce = (v0 * v1 < 0) & (np.abs(v0) >= REVERSAL)
@@ -214,8 +217,11 @@ class PhysicsInventor:
     REQUESTS = ACCEPTED
 
     def __init__(self, sources: str = "auto", horizon: int = 50, tolerance: float = 0.25,
-                 n_critic: int = 16000, critic_steps: int = 2000, n_energy: int = 2000,
+                 n_critic: int = 16000, critic_steps: int = 4000, n_energy: int = 2000,
                  energy_steps: int = 20000, seed: int = 0):  # fmt: skip
+        if horizon < CRITIC_FRAMES:
+            raise ValueError(f"horizon must be at least {CRITIC_FRAMES} (the frames the critic "
+                             f"reads), got {horizon}")  # fmt: skip
         self.sources, self.horizon, self.tolerance, self.seed = sources, horizon, tolerance, seed
         self.n_critic, self.critic_steps = n_critic, critic_steps
         self.n_energy, self.energy_steps = n_energy, energy_steps
@@ -248,7 +254,7 @@ class PhysicsInventor:
         wrong = _near_miss(L, rng, law)
         X = np.concatenate([self.summary(data, L), self.summary(data, wrong)])
         y = np.concatenate([np.ones(len(L)), np.zeros(len(L))])
-        self.critic = Critic(width=32, steps=self.critic_steps, seed=self.seed)
+        self.critic = Critic(width=CRITIC_WIDTH, steps=self.critic_steps, seed=self.seed)
         self.critic.fit(X, y, "physics critic")
         return self
 
@@ -306,6 +312,9 @@ class PhysicsInventor:
     def check(self, samples: Samples, rules: Laws | None = None) -> Check:
         """The critic's score of each sample against the laws it was made under."""
         t = samples.trajectories
+        if t.states.shape[1] <= CRITIC_FRAMES:
+            raise ValueError(f"the critic reads {CRITIC_FRAMES} frames after the start; these "
+                             f"samples have {t.states.shape[1] - 1}")  # fmt: skip
         return Check(self.critic.score(self.summary(t, _laws(t.worlds))), self.threshold)
 
     # --- grading, by the simulator ----------------------------------------------------------------
