@@ -229,7 +229,7 @@ class LanguageInventor:
     # chooses it on development requests (run.choose_threshold), `distinv invent` keeps 0.5
     REQUESTS = ACCEPTED
 
-    def __init__(self, sources: str = "auto", n_critic: int = 400, critic_steps: int = 1500,
+    def __init__(self, sources: str = "auto", n_critic: int = 3200, critic_steps: int = 1500,
                  seed: int = 0):  # fmt: skip
         self.sources, self.seed = sources, seed
         self.n_critic, self.critic_steps = n_critic, critic_steps
