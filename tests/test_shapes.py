@@ -446,6 +446,25 @@ def test_training_is_deterministic():
         st.train_autoencoder(X, 3, 7, latent_noise=-0.1)
 
 
+def test_with_coords_appends_the_grid_channels_last():
+    x, extra = torch.rand(2, 3, 8, 8), torch.rand(2, 4, 8, 8)
+    out = models.with_coords(x, extra)
+    assert torch.equal(out, torch.cat([x, models.coords(2, 8), extra], 1))
+    assert out.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_chunks_change_no_reading_and_no_sample():
+    X, F = shapes.sample(rules.distribution(rules.BASE_RULES, max_distance=1), 40, 0)
+    torch.manual_seed(0)
+    oracle = models.Oracle(8).eval()
+    (fa, ha), (fb, hb) = st.read(oracle, X), st.read(oracle, X, batch=7)
+    assert np.array_equal(fa, fb) and np.allclose(ha, hb, atol=1e-5)
+    dif = st.Diffusion(models.AutoEncoder().eval(), torch.tensor(0.0), torch.tensor(1.0),
+                       models.Denoiser().eval())  # fmt: skip
+    a, b = dif.generate(F, 3, 2.0, 3), dif.generate(F, 3, 2.0, 3, batch=7)
+    assert np.allclose(a, b, atol=1e-5)  # the noise is drawn in the same order either way
+
+
 def test_oracle_heads():
     out = models.Oracle()(torch.zeros(2, 3, 32, 32))
     assert [o.shape[1] for o in out] == list(world.CARD)

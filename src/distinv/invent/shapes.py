@@ -65,7 +65,7 @@ class Samples:
 
 
 @torch.no_grad()
-def reading(reader, images: np.ndarray, batch: int = 1024) -> list[np.ndarray]:
+def reading(reader, images: np.ndarray, batch: int = st.CHUNK) -> list[np.ndarray]:
     """The reader's log-probabilities of each factor's values: five arrays (n, card), by factor."""
     if not len(images):
         return [np.zeros((0, head.out_features)) for head in reader.heads]
