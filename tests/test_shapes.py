@@ -1,10 +1,13 @@
 """The shapes world: renderer, rules and parser, measures, and the generators' contracts."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 from distinv import shapes
+from distinv.book.chapters import find
 from distinv.shapes import design, models, rules, world
 from distinv.shapes import experiment as ex
 from distinv.shapes import train as st
@@ -446,7 +449,7 @@ def test_training_is_deterministic():
         st.train_autoencoder(X, 3, 7, latent_noise=-0.1)
 
 
-def test_with_coords_appends_the_grid_channels_last():
+def test_with_coords_puts_the_grid_after_the_first_part_channels_last():
     x, extra = torch.rand(2, 3, 8, 8), torch.rand(2, 4, 8, 8)
     out = models.with_coords(x, extra)
     assert torch.equal(out, torch.cat([x, models.coords(2, 8), extra], 1))
@@ -454,15 +457,18 @@ def test_with_coords_appends_the_grid_channels_last():
 
 
 def test_chunks_change_no_reading_and_no_sample():
-    X, F = shapes.sample(rules.distribution(rules.BASE_RULES, max_distance=1), 40, 0)
+    X, F = shapes.sample(rules.distribution(rules.BASE_RULES, max_distance=1), 41, 0)
     torch.manual_seed(0)
     oracle = models.Oracle(8).eval()
     (fa, ha), (fb, hb) = st.read(oracle, X), st.read(oracle, X, batch=7)
     assert np.array_equal(fa, fb) and np.allclose(ha, hb, atol=1e-5)
     dif = st.Diffusion(models.AutoEncoder().eval(), torch.tensor(0.0), torch.tensor(1.0),
                        models.Denoiser().eval())  # fmt: skip
-    a, b = dif.generate(F, 3, 2.0, 3), dif.generate(F, 3, 2.0, 3, batch=7)
-    assert np.allclose(a, b, atol=1e-5)  # the noise is drawn in the same order either way
+    cvae = st.ConditionalVAE(models.CVAE().eval())
+    for make in (lambda **k: dif.generate(F, 3, 2.0, 3, **k), lambda **k: cvae.generate(F, 3, **k)):
+        a = make()
+        assert np.allclose(a, make(batch=7), atol=1e-5)  # the noise is drawn once, then cut
+        assert not np.allclose(a, make(batch=7)[::-1], atol=1e-3)  # the rows differ
 
 
 def test_oracle_heads():
@@ -480,3 +486,9 @@ def test_generate_draws_the_edited_world_and_reads_it():
     assert rules.Are(3, 0).holds(g.requested).all()  # the untouched base rule still holds
     with pytest.raises(ValueError, match="unknown shape"):
         ex.generate(st.Nearest(X, F).generate, oracle, "dogs are red", 4, base=rules.BASE_RULES)
+
+
+def test_design_check_uses_the_chapters_settings():
+    params = find("09_shapes", Path(__file__).resolve().parents[1]).params
+    assert design.N_ORACLE == params["n_oracle"].default
+    assert design.LATENT_NOISE == params["ae_noise"].default

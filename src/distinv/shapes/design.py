@@ -7,7 +7,7 @@ on one combination only). So the check is harsher than the test: an autoencoder 
 training split without LEFT_OUT (one combination per factor, whose value is then never seen), and
 the oracle reads its reconstructions of true renders of those combinations, whose hue, shape or
 scale it never saw. The settings are the chapter's defaults (12,000 training renders, 800 steps,
-its latent noise).
+its latent noise; an oracle on N_ORACLE renders).
 
 The sampler check (--sampler) builds a development split of the same kind as the chapter's around
 DEV_BASE, under the coupling rule alone (a hue or shape rule would remove some of its
@@ -34,6 +34,7 @@ from distinv.shapes import models, rules, world
 from distinv.shapes import train as st
 
 LATENT_NOISE = 0.1  # the chapter's ae_noise
+N_ORACLE = 20000  # the chapter's n_oracle: the oracle's fully crossed training renders
 LEFT_OUT = (
     (0, 4, 1),
     (3, 0, 1),
@@ -115,7 +116,7 @@ def main() -> None:
     p.add_argument("--sampler", action="store_true",
                    help="the sampler check on the development split instead")  # fmt: skip
     args = p.parse_args()
-    oracle = st.train_oracle(10000, args.oracle_steps, args.seed + 100)
+    oracle = st.train_oracle(N_ORACLE, args.oracle_steps, args.seed + 100)
     if args.sampler:
         r = sampler_check(oracle, args.seed, ae_steps=args.steps, latent_noise=args.latent_noise)
         print(f"development split around a {_name(DEV_BASE)}, {DEV_RULES}")
